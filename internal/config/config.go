@@ -1,0 +1,245 @@
+// Package config reads lockd's TOML configuration strictly: an unknown key,
+// a wrong type or an impossible value is an error naming the file, the line
+// and the key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// DefaultPath is where lockd looks for its configuration.
+const DefaultPath = "/etc/lockd/lockd.toml"
+
+// Config is the whole file. Durations are whole seconds (or milliseconds
+// where the key ends in _ms), as in DESIGN.md.
+type Config struct {
+	Lock       Lock       `toml:"lock"`
+	Keypad     Keypad     `toml:"keypad"`
+	Bolt       Bolt       `toml:"bolt"`
+	Door       Door       `toml:"door"`
+	Indicators Indicators `toml:"indicators"`
+	Codes      Codes      `toml:"codes"`
+	Update     Update     `toml:"update"`
+}
+
+// Lock is the [lock] table.
+type Lock struct {
+	AutoRelock int `toml:"auto_relock"` // seconds after the door closes, 0 = off
+}
+
+// Keypad is the [keypad] table.
+type Keypad struct {
+	Type       string   `toml:"type"`   // matrix | wiegand
+	Layout     []string `toml:"layout"` // matrix rows as printed, e.g. ["123","456","789","*0#"]
+	Rows       []string `toml:"rows"`   // matrix row pins (outputs)
+	Cols       []string `toml:"cols"`   // matrix column pins (inputs, pulled up)
+	DebounceMS int      `toml:"debounce_ms"`
+	D0         string   `toml:"d0"` // Wiegand data 0
+	D1         string   `toml:"d1"` // Wiegand data 1
+}
+
+// Bolt is the [bolt] table.
+type Bolt struct {
+	Type          string `toml:"type"`           // motor | strike
+	LockPin       string `toml:"lock_pin"`       // H-bridge input driving toward locked
+	UnlockPin     string `toml:"unlock_pin"`     // H-bridge input driving toward unlocked
+	LimitLocked   string `toml:"limit_locked"`   // switch closed at the locked end
+	LimitUnlocked string `toml:"limit_unlocked"` // switch closed at the unlocked end
+	MotorLowOn    bool   `toml:"motor_active_low"`
+	LimitLowOn    bool   `toml:"limit_active_low"` // switches pull the pin low when closed
+	TravelMS      int    `toml:"travel_timeout_ms"`
+	StrikePin     string `toml:"strike_pin"`
+	StrikeLowOn   bool   `toml:"strike_active_low"`
+	Pulse         int    `toml:"pulse"` // strike: seconds open per unlock; 0 = hold until locked
+}
+
+// Door is the [door] table. An empty pin means no door sensor.
+type Door struct {
+	Pin        string `toml:"pin"`
+	ClosedLow  bool   `toml:"closed_low"` // the reed switch pulls the pin low when the door is closed
+	DebounceMS int    `toml:"debounce_ms"`
+}
+
+// Indicators is the [indicators] table; any pin may be empty.
+type Indicators struct {
+	Green  string `toml:"led_green"`
+	Red    string `toml:"led_red"`
+	Buzzer string `toml:"buzzer"`
+}
+
+// Codes is the [codes] table.
+type Codes struct {
+	LockoutAfter int    `toml:"lockout_after"` // wrong entries before a lockout
+	LockoutBase  int    `toml:"lockout_base"`  // seconds of the first lockout
+	LockoutMax   int    `toml:"lockout_max"`   // seconds, cap of the doubling
+	Retention    int    `toml:"audit_retention"`
+	TimeZone     string `toml:"timezone"` // for scheduled codes; "" = the system's
+}
+
+// Update is the [update] table of DESIGN.md.
+type Update struct {
+	Compatible  string `toml:"compatible"`
+	Keys        string `toml:"keys"`
+	Bootloader  string `toml:"bootloader"` // uboot | tryboot | sim
+	FwEnvConfig string `toml:"fw_env_config"`
+	SlotA       string `toml:"slot_a"`
+	SlotB       string `toml:"slot_b"`
+	Cmdline     string `toml:"cmdline"`
+	TryBoots    int    `toml:"try_boots"`
+	CommitAfter int    `toml:"commit_after"`
+	Reboot      string `toml:"reboot"` // approve | window | auto
+	Window      string `toml:"window"`
+}
+
+// Default returns the configuration used for keys the file leaves out.
+func Default() Config {
+	return Config{
+		Lock:   Lock{AutoRelock: 30},
+		Keypad: Keypad{Type: "matrix", DebounceMS: 20},
+		Bolt:   Bolt{Type: "motor", TravelMS: 4000, LimitLowOn: true, Pulse: 5},
+		Door:   Door{ClosedLow: true, DebounceMS: 50},
+		Codes:  Codes{LockoutAfter: 5, LockoutBase: 30, LockoutMax: 3600, Retention: 10000},
+		Update: Update{
+			Keys: "/etc/lockd/keys", Bootloader: "uboot", FwEnvConfig: "/etc/fw_env.config",
+			SlotA: "/dev/mmcblk0p2", SlotB: "/dev/mmcblk0p3", Cmdline: "/proc/cmdline",
+			TryBoots: 3, CommitAfter: 60, Reboot: "approve", Window: "02:00-04:00",
+		},
+	}
+}
+
+// Load reads and checks the file at path on top of Default.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes b (named path in errors) on top of Default and checks it.
+func Parse(path string, b []byte) (Config, error) {
+	c := Default()
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, decodeError(path, err)
+	}
+	if err := c.Check(); err != nil {
+		return Config{}, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func decodeError(path string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) && len(strict.Errors) > 0 {
+		var lines []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			lines = append(lines, fmt.Sprintf("%s:%d: unknown key %q", path, row, strings.Join(e.Key(), ".")))
+		}
+		return fmt.Errorf("config: %s", strings.Join(lines, "; "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if key != "" {
+			return fmt.Errorf("config: %s:%d: key %q: %s", path, row, key, strings.TrimPrefix(de.Error(), "toml: "))
+		}
+		return fmt.Errorf("config: %s:%d: %s", path, row, strings.TrimPrefix(de.Error(), "toml: "))
+	}
+	return fmt.Errorf("config: %s: %w", path, err)
+}
+
+// Check validates values that decode but make no sense.
+func (c *Config) Check() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("key %q: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if c.Lock.AutoRelock < 0 {
+		bad("lock.auto_relock", "must be 0 (off) or a number of seconds, not %d", c.Lock.AutoRelock)
+	}
+	switch c.Keypad.Type {
+	case "matrix", "wiegand":
+	default:
+		bad("keypad.type", "must be \"matrix\" or \"wiegand\", not %q", c.Keypad.Type)
+	}
+	if c.Keypad.DebounceMS < 1 || c.Keypad.DebounceMS > 500 {
+		bad("keypad.debounce_ms", "must be 1..500, not %d", c.Keypad.DebounceMS)
+	}
+	switch c.Bolt.Type {
+	case "motor", "strike":
+	default:
+		bad("bolt.type", "must be \"motor\" or \"strike\", not %q", c.Bolt.Type)
+	}
+	if c.Bolt.TravelMS < 100 || c.Bolt.TravelMS > 60000 {
+		bad("bolt.travel_timeout_ms", "must be 100..60000, not %d", c.Bolt.TravelMS)
+	}
+	if c.Bolt.Pulse < 0 || c.Bolt.Pulse > 600 {
+		bad("bolt.pulse", "must be 0..600 seconds, not %d", c.Bolt.Pulse)
+	}
+	if c.Door.DebounceMS < 1 || c.Door.DebounceMS > 2000 {
+		bad("door.debounce_ms", "must be 1..2000, not %d", c.Door.DebounceMS)
+	}
+	if c.Codes.LockoutAfter < 1 || c.Codes.LockoutBase < 1 || c.Codes.LockoutMax < c.Codes.LockoutBase {
+		bad("codes.lockout_*", "need lockout_after >= 1, lockout_base >= 1 and lockout_max >= lockout_base")
+	}
+	if c.Codes.Retention < 100 {
+		bad("codes.audit_retention", "must be at least 100, not %d", c.Codes.Retention)
+	}
+	if c.Codes.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Codes.TimeZone); err != nil {
+			bad("codes.timezone", "%v", err)
+		}
+	}
+	switch c.Update.Bootloader {
+	case "uboot", "tryboot", "sim":
+	default:
+		bad("update.bootloader", "must be uboot, tryboot or sim, not %q", c.Update.Bootloader)
+	}
+	switch c.Update.Reboot {
+	case "approve", "window", "auto":
+	default:
+		bad("update.reboot", "must be approve, window or auto, not %q", c.Update.Reboot)
+	}
+	if c.Update.TryBoots < 1 || c.Update.TryBoots > 10 {
+		bad("update.try_boots", "must be 1..10, not %d", c.Update.TryBoots)
+	}
+	if c.Update.CommitAfter < 1 {
+		bad("update.commit_after", "must be at least 1 second, not %d", c.Update.CommitAfter)
+	}
+	if _, _, err := ParseWindow(c.Update.Window); err != nil {
+		bad("update.window", "%v", err)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseWindow parses "HH:MM-HH:MM" into offsets from midnight. The window
+// may cross midnight.
+func ParseWindow(s string) (from, to time.Duration, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", s)
+	}
+	if from, err = clockTime(a); err == nil {
+		to, err = clockTime(b)
+	}
+	return from, to, err
+}
+
+func clockTime(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("want HH:MM, got %q", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}

@@ -1,0 +1,62 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseErrorsNameFileLineAndKey(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"unknown key", "[lock]\nauto_relock = 5\nauto_relok = 3\n", []string{"lockd.toml:3", `"lock.auto_relok"`, "unknown key"}},
+		{"wrong type", "[lock]\n\nauto_relock = \"soon\"\n", []string{"lockd.toml:3", "lock.auto_relock"}},
+		{"bad value", "[keypad]\ntype = \"usb\"\n", []string{"lockd.toml", "keypad.type", `"usb"`}},
+		{"negative relock", "[lock]\nauto_relock = -1\n", []string{"lock.auto_relock"}},
+		{"bad window", "[update]\nwindow = \"2am\"\n", []string{"update.window"}},
+		{"bad zone", "[codes]\ntimezone = \"Mars/Olympus\"\n", []string{"codes.timezone"}},
+		{"syntax", "[lock\n", []string{"lockd.toml:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("lockd.toml", []byte(tt.doc))
+			if err == nil {
+				t.Fatal("Parse accepted bad input")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "config: ") {
+				t.Errorf("error %q does not start with the package name", err)
+			}
+		})
+	}
+}
+
+func TestParseKeepsDefaults(t *testing.T) {
+	c, err := Parse("x.toml", []byte("[lock]\nauto_relock = 0\n[update]\ncompatible = \"acme,door-2\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Lock.AutoRelock != 0 || c.Update.Compatible != "acme,door-2" {
+		t.Errorf("values not read: %+v", c)
+	}
+	if c.Update.TryBoots != 3 || c.Keypad.DebounceMS != 20 || c.Update.Reboot != "approve" {
+		t.Errorf("defaults lost: %+v", c)
+	}
+}
+
+func TestParseWindow(t *testing.T) {
+	from, to, err := ParseWindow("23:30-01:00")
+	if err != nil || from.Minutes() != 23*60+30 || to.Hours() != 1 {
+		t.Errorf("ParseWindow = %v %v %v", from, to, err)
+	}
+	for _, bad := range []string{"", "02:00", "25:00-01:00", "02:00-xx"} {
+		if _, _, err := ParseWindow(bad); err == nil {
+			t.Errorf("ParseWindow(%q) accepted", bad)
+		}
+	}
+}

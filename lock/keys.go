@@ -1,0 +1,168 @@
+package lock
+
+import (
+	"context"
+	"time"
+
+	"lockd.dev/lockd/gpio"
+)
+
+// onKey runs the keypad protocol for one key event.
+func (c *Core) onKey(ctx context.Context, ev gpio.KeyEvent) {
+	if ev.Card != nil {
+		// Cards have no credentials in the store yet: refuse, visibly.
+		c.emit(Event{Kind: EventDenied, Source: SourceCard, Reason: ReasonUnknown})
+		c.show(gpio.PatternDenied)
+		return
+	}
+	if !ev.Down {
+		return
+	}
+	c.show(gpio.PatternKey)
+	stopTimer(&c.entryT)
+	c.entryT = c.clk.NewTimer(c.cfg.EntryTimeout)
+	if c.entry.mode != modeIdle {
+		stopTimer(&c.modeT)
+		c.modeT = c.clk.NewTimer(c.cfg.ProgrammingTimeout)
+	}
+	st := c.entry.key(ev.Key, c.Status().Provisioned)
+	c.perform(ctx, st)
+	if !c.entry.busy() {
+		stopTimer(&c.entryT)
+	}
+}
+
+// perform carries out a protocol step.
+func (c *Core) perform(ctx context.Context, st step) {
+	now := c.clk.Now()
+	switch st.kind {
+	case stepNone:
+	case stepLockNow:
+		if err := c.request(gpio.PosLocked, SourceKeypad); err != nil {
+			c.show(gpio.PatternDenied)
+		}
+	case stepVerify:
+		c.verify(ctx, st, now)
+	case stepBad:
+		c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: st.reason})
+		c.show(gpio.PatternDenied)
+	case stepPrompt:
+		c.show(gpio.PatternProgrammingStep)
+	case stepMismatch:
+		c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: "codes-differ"})
+		c.show(gpio.PatternDenied)
+		c.afterMode()
+	case stepLeave:
+		c.emit(Event{Kind: EventProgrammingEnd, Source: SourceKeypad})
+		c.afterMode()
+	case stepAddUser:
+		slot, err := c.cfg.Codes.AddUser(ctx, st.code, now)
+		if c.refused(err) {
+			return
+		}
+		c.emit(Event{Kind: EventCodeAdded, Source: SourceKeypad, CodeKind: "user", Slot: slot})
+		if c.cfg.Indicator != nil {
+			c.cfg.Indicator.Beeps(slot)
+		}
+	case stepRemove:
+		if c.refused(c.cfg.Codes.RemoveSlot(ctx, st.slot, now)) {
+			return
+		}
+		c.emit(Event{Kind: EventCodeRemoved, Source: SourceKeypad, Slot: st.slot})
+		c.show(gpio.PatternProgrammingStep)
+	case stepNewAdmin:
+		if c.refused(c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
+			return
+		}
+		c.emit(Event{Kind: EventAdminChanged, Source: SourceKeypad, CodeKind: "admin"})
+		c.show(gpio.PatternProgrammingStep)
+	case stepSetup:
+		if c.refused(c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
+			c.afterMode()
+			return
+		}
+		c.update(func(s *Status) { s.Provisioned = true })
+		c.emit(Event{Kind: EventSetup, Source: SourceKeypad, CodeKind: "admin"})
+		c.show(gpio.PatternGranted)
+		c.afterMode()
+	}
+}
+
+// refused reports a refused programming step; it returns true if err != nil.
+func (c *Core) refused(err error) bool {
+	if err == nil {
+		return false
+	}
+	c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: err.Error()})
+	c.show(gpio.PatternDenied)
+	return true
+}
+
+// afterMode updates status and LEDs after the keypad mode changed.
+func (c *Core) afterMode() {
+	if c.entry.mode == modeIdle {
+		stopTimer(&c.modeT)
+	}
+	c.update(func(s *Status) { s.Mode = modeName(c.entry.mode) })
+	c.idleBackground()
+}
+
+// verify checks an entry with the store and acts on the verdict.
+func (c *Core) verify(ctx context.Context, st step, now time.Time) {
+	v, err := c.cfg.Codes.Verify(ctx, st.purpose, st.code, now)
+	if err != nil {
+		c.storeError(err)
+		c.emit(Event{Kind: EventDenied, Source: SourceKeypad, Reason: ReasonError})
+		c.show(gpio.PatternDenied)
+		return
+	}
+	c.clearHealth("codes")
+	if !v.OK {
+		c.denied(v)
+		return
+	}
+	c.entry.verified(st.purpose, true)
+	switch st.purpose {
+	case PurposeOpen:
+		// Move first: the events and LEDs can wait a few microseconds,
+		// the person at the door should not.
+		c.pendingLock = false
+		c.request(gpio.PosUnlocked, SourceKeypad)
+		c.emit(Event{Kind: EventGranted, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+		if v.Duress {
+			c.emit(Event{Kind: EventDuress, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+		}
+		c.show(gpio.PatternGranted)
+	case PurposeAdmin:
+		c.emit(Event{Kind: EventProgramming, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind})
+		c.modeT = c.clk.NewTimer(c.cfg.ProgrammingTimeout)
+		c.show(gpio.PatternProgrammingStep)
+		c.afterMode()
+	case PurposeSetup:
+		c.emit(Event{Kind: EventSetupStarted, Source: SourceKeypad})
+		c.modeT = c.clk.NewTimer(c.cfg.ProgrammingTimeout)
+		c.show(gpio.PatternProgrammingStep)
+		c.afterMode()
+	}
+}
+
+func (c *Core) denied(v Verdict) {
+	c.emit(Event{Kind: EventDenied, Source: SourceKeypad, Reason: v.Reason, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+	if v.Lockout {
+		c.update(func(s *Status) { s.LockedOutUntil = v.Until })
+		c.emit(Event{Kind: EventLockout, Source: SourceKeypad, Until: v.Until})
+		c.setLockout(v.Until)
+		c.show(gpio.PatternLockedOut)
+		c.idleBackground()
+		return
+	}
+	if v.Reason == ReasonLockedOut {
+		c.show(gpio.PatternLockedOut)
+		return
+	}
+	if v.Reason == ReasonUnprovisioned {
+		c.show(gpio.PatternUnprovisioned)
+		return
+	}
+	c.show(gpio.PatternDenied)
+}
