@@ -50,6 +50,7 @@ type Core struct {
 
 	reqs     chan request
 	boltDone chan moveResult
+	ready    chan struct{}
 	beat     atomic.Int64 // unix nanoseconds of the last loop turn
 
 	mu     sync.Mutex
@@ -95,6 +96,7 @@ func New(cfg Config) (*Core, error) {
 		clk:      cfg.Clock,
 		reqs:     make(chan request),
 		boltDone: make(chan moveResult, 1),
+		ready:    make(chan struct{}),
 	}
 	c.status.State = StateUnknown
 	return c, nil
@@ -104,6 +106,10 @@ func New(cfg Config) (*Core, error) {
 // stop the subscription. A subscriber that falls n events behind loses
 // events; the lock never waits for it.
 func (c *Core) Subscribe(n int) (<-chan Event, func()) { return c.hub.subscribe(n) }
+
+// Ready is closed once Run has read the bolt, the door and the code store,
+// so the state is known: the moment to tell systemd READY=1.
+func (c *Core) Ready() <-chan struct{} { return c.ready }
 
 // Heartbeat returns when the core's loop last turned. The loop turns at
 // least once a second while it is healthy, so a stale heartbeat means a hung
@@ -164,6 +170,7 @@ func (c *Core) Run(ctx context.Context) error {
 	}
 
 	c.start(ctx)
+	close(c.ready)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -347,6 +354,9 @@ func (c *Core) shutdown() {
 }
 
 func (c *Core) onDoor(open bool) {
+	if c.Status().DoorOpen == open {
+		return // the sensor's first report, or a bounce the driver let through
+	}
 	c.update(func(s *Status) { s.DoorOpen = open })
 	if open {
 		c.emit(Event{Kind: EventDoorOpen, Source: SourceDoor})

@@ -52,3 +52,9 @@ func (c *Core) settle() {
 		c.onMoved(<-c.boltDone)
 	}
 }
+
+// StepDoor delivers a debounced door change, as the door sensor would.
+func (c *Core) StepDoor(open bool) {
+	c.onDoor(open)
+	c.settle()
+}

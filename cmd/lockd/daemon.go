@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/host/v3"
+
+	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/board"
+	"lockd.dev/lockd/internal/config"
+	"lockd.dev/lockd/internal/sdnotify"
+	"lockd.dev/lockd/lock"
+)
+
+// daemon runs lockd until ctx is cancelled (SIGTERM): then the motor stops,
+// the store closes and daemon returns nil.
+func daemon(ctx context.Context, o options) error {
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	interactive := o.sim && isTerminal(os.Stdin)
+	log, closeLog, err := newLogger(o.stateDir, interactive)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	slog.SetDefault(log)
+
+	var simBoard *sim.Board
+	lookup := board.Lookup(gpioreg.ByName)
+	if o.sim {
+		if simBoard, cfg, err = newSimBoard(cfg); err != nil {
+			return err
+		}
+		lookup = simBoard.ByName
+	} else if _, err := host.Init(); err != nil {
+		return fmt.Errorf("gpio: host init: %w", err)
+	}
+	hw, err := board.Build(cfg, lookup, log)
+	if err != nil {
+		return err
+	}
+
+	setupCode := ""
+	if o.sim {
+		setupCode = simSetupCode(o.stateDir, log)
+	}
+	store, lockCodes := openCodes(ctx, o.stateDir, cfg, log)
+	if store != nil {
+		defer store.Close()
+	}
+	core, err := lock.New(lock.Config{
+		Keypad: hw.Keypad(), Bolt: hw.Bolt(), Codes: lockCodes, Door: doorOf(hw),
+		Indicator:  hw.Indicators,
+		AutoRelock: time.Duration(cfg.Lock.AutoRelock) * time.Second,
+		Pulse:      strikePulse(cfg, hw),
+		DoorGuard:  hw.Motor != nil,
+		Log:        log,
+		Sink:       auditSink(ctx, store, log),
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go hw.Indicators.Run(ctx)
+	events, unsubscribe := core.Subscribe(64)
+	defer unsubscribe()
+	done := make(chan error, 1)
+	go func() { done <- core.Run(ctx) }()
+
+	select {
+	case <-core.Ready():
+	case err := <-done:
+		return err
+	}
+	_ = sdnotify.Send("READY=1\nSTATUS=" + statusLine(core.Status()))
+	log.Info("lockd ready", "state", core.Status().State, "sim", o.sim)
+	go sdnotify.Watchdog(ctx, sdnotify.WatchdogInterval(), loopAlive(core, 3*time.Second), sdnotify.Send)
+	go reportStatus(ctx, core, events)
+	if o.onReady != nil {
+		o.onReady(simBoard, core)
+	}
+
+	if interactive {
+		if err := runPanel(ctx, simBoard, core, setupCode, cancel); err != nil {
+			log.Error("panel", "err", err)
+		}
+		cancel()
+	}
+	err = <-done
+	_ = sdnotify.Send("STOPPING=1")
+	log.Info("lockd stopped")
+	return err
+}
+
+func loadConfig(o options) (config.Config, error) {
+	c, err := config.Load(o.configPath)
+	if o.sim && !o.configSet && errors.Is(err, fs.ErrNotExist) {
+		c, err = config.Default(), nil
+		c.Update.Bootloader = "sim"
+	}
+	return c, err
+}
+
+// openCodes opens the code store. When it cannot, lockd still runs with
+// the keypad closed and says why (lock.Unavailable).
+func openCodes(ctx context.Context, dir string, cfg config.Config, log *slog.Logger) (*codes.Store, lock.Codes) {
+	loc := time.Local
+	if cfg.Codes.TimeZone != "" {
+		loc, _ = time.LoadLocation(cfg.Codes.TimeZone) // checked by config.Check
+	}
+	s, err := codes.Open(ctx, codes.Options{
+		Dir: dir, Logger: log, Location: loc, BuildTime: buildTime(),
+		Lockout: codes.LockoutPolicy{
+			Threshold: cfg.Codes.LockoutAfter,
+			Base:      time.Duration(cfg.Codes.LockoutBase) * time.Second,
+			Max:       time.Duration(cfg.Codes.LockoutMax) * time.Second,
+		},
+		Retention: cfg.Codes.Retention,
+	})
+	if err != nil {
+		log.Error("code store unavailable: keypad closed", "err", err)
+		return nil, lock.Unavailable(err)
+	}
+	for _, n := range s.Notices() {
+		log.Warn("code store notice", "kind", n.Kind, "path", n.Path, "text", n.Text)
+	}
+	return s, storeCodes{s}
+}
+
+// storeCodes adapts *codes.Store to lock.Codes; the two packages share the
+// shapes of Purpose and Verdict but not the types.
+type storeCodes struct{ *codes.Store }
+
+func (s storeCodes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
+	v, err := s.Store.Verify(ctx, codes.Purpose(p), code, now)
+	return lock.Verdict(v), err
+}
+
+// auditSink writes every lock event to the audit log.
+func auditSink(ctx context.Context, s *codes.Store, log *slog.Logger) func(lock.Event) {
+	if s == nil {
+		return nil
+	}
+	return func(e lock.Event) {
+		a := codes.AuditEvent{Time: e.Time, Kind: e.Kind, Source: e.Source, Reason: e.Reason,
+			CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
+		if !e.Until.IsZero() {
+			a.Details = map[string]string{"until": e.Until.UTC().Format(time.RFC3339)}
+		}
+		if err := s.Record(context.WithoutCancel(ctx), a); err != nil {
+			log.Error("audit log write failed", "kind", e.Kind, "err", err)
+		}
+	}
+}
+
+func doorOf(hw *board.Hardware) lock.Door {
+	if hw.Door == nil {
+		return nil
+	}
+	return hw.Door
+}
+
+func strikePulse(cfg config.Config, hw *board.Hardware) time.Duration {
+	if hw.Strike == nil {
+		return 0
+	}
+	return time.Duration(cfg.Bolt.Pulse) * time.Second
+}
+
+// loopAlive reports whether the core's loop turned within stale; the loop
+// turns at least once a second while healthy.
+func loopAlive(core *lock.Core, stale time.Duration) func() bool {
+	return func() bool { return time.Since(core.Heartbeat()) < stale }
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/sdnotify"
+	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/lock/locktest"
+)
+
+// notifySocket listens like systemd's NOTIFY_SOCKET and returns the
+// messages received.
+func notifySocket(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	msgs := make(chan string, 1000)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	return path, msgs
+}
+
+func waitMsg(t *testing.T, msgs <-chan string, want string) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-msgs:
+			if strings.Contains(m, want) {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("no %q notification", want)
+		}
+	}
+}
+
+// TestStopMidTravel: SIGTERM (the context lockd's signal handler cancels)
+// while the bolt moves stops the motor and returns within 2 s.
+func TestStopMidTravel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	moving := make(chan *sim.Board, 1)
+	o := options{sim: true, stateDir: t.TempDir(), configPath: "/nonexistent", bus: "system",
+		onReady: func(b *sim.Board, c *lock.Core) {
+			go func() {
+				if err := c.Unlock(ctx, lock.SourceDBus, 0); err != nil {
+					t.Errorf("Unlock: %v", err)
+				}
+				for b.Motor.Moving() == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				moving <- b
+			}()
+		}}
+	done := make(chan error, 1)
+	go func() { done <- daemon(ctx, o) }()
+	var b *sim.Board
+	select {
+	case b = <-moving:
+	case err := <-done:
+		t.Fatalf("daemon ended early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("bolt never started moving")
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("daemon: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("daemon did not stop within 2 s of SIGTERM")
+	}
+	t.Logf("stopped %v after cancel", time.Since(start))
+	if b.Motor.Moving() != 0 {
+		t.Error("motor still energised after shutdown")
+	}
+	if p := b.Motor.Position(); p == sim.BoltUnlocked || p == sim.BoltLocked {
+		t.Errorf("bolt at %v: it should have stopped mid-travel", p)
+	}
+}
+
+// TestBinaryNotifiesAndStops runs the real binary under a fake systemd:
+// READY=1 with a STATUS line, watchdog pings, and a clean exit 0 on SIGTERM.
+func TestBinaryNotifiesAndStops(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lockd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sock, msgs := notifySocket(t)
+	cmd := exec.Command(bin, "--sim", "--state-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	ready := waitMsg(t, msgs, "READY=1")
+	t.Logf("exec to READY=1: %v", time.Since(start))
+	if !strings.Contains(ready, "STATUS=locked, door closed; SETUP INCOMPLETE") {
+		t.Errorf("READY message %q lacks the status line", ready)
+	}
+	waitMsg(t, msgs, "WATCHDOG=1")
+	waitMsg(t, msgs, "WATCHDOG=1")
+	stop := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Fatalf("lockd exited with %v, want 0", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("lockd did not exit within 2 s of SIGTERM")
+	}
+	t.Logf("SIGTERM to exit: %v", time.Since(stop))
+	waitMsg(t, msgs, "STOPPING=1")
+}
+
+// TestHungLoopStopsWatchdog: a code store that never answers hangs the
+// core's loop; the watchdog pings stop so systemd restarts lockd.
+func TestHungLoopStopsWatchdog(t *testing.T) {
+	sock, msgs := notifySocket(t)
+	t.Setenv("NOTIFY_SOCKET", sock)
+	board, err := sim.NewBoard(sim.BoardConfig{Start: sim.BoltLocked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := newTestKeypad(board)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := locktest.NewCodes("135790", "2580")
+	codes.Block = make(chan struct{})
+	defer close(codes.Block)
+	core, err := lock.New(lock.Config{Keypad: kp, Bolt: &locktest.Bolt{Pos: 1}, Codes: codes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go core.Run(ctx)
+	<-core.Ready()
+	go sdnotify.Watchdog(ctx, 40*time.Millisecond, loopAlive(core, 300*time.Millisecond), sdnotify.Send)
+	waitMsg(t, msgs, "WATCHDOG=1")
+	// A code typed through the scanner reaches the hung store.
+	if err := board.Matrix.Type(ctx, "2580#", 30*time.Millisecond, 30*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // longer than the staleness limit
+	for len(msgs) > 0 {
+		<-msgs
+	}
+	select {
+	case m := <-msgs:
+		t.Fatalf("watchdog still pinging with a hung loop: %q", m)
+	case <-time.After(500 * time.Millisecond):
+	}
+}

@@ -1,0 +1,83 @@
+// Command lockd is the daemon of a keypad smart lock: it reads the keypad,
+// checks codes, drives the bolt, answers on D-Bus and updates the root file
+// system. This file only parses flags and wires the subsystems together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/config"
+	"lockd.dev/lockd/lock"
+)
+
+// options are the daemon's flags (DESIGN.md "Commands").
+type options struct {
+	configPath string
+	configSet  bool
+	sim        bool
+	stateDir   string
+	bus        string
+
+	// onReady, for tests, is called once the daemon is ready.
+	onReady func(*sim.Board, *lock.Core)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lockd:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a command-line mistake (exit status 2).
+type usageError struct{ error }
+
+func run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "factory-init":
+			return factoryInit(args[1:])
+		}
+	}
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	return daemon(ctx, o)
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("lockd", flag.ContinueOnError)
+	fs.StringVar(&o.configPath, "config", config.DefaultPath, "configuration `file`")
+	fs.BoolVar(&o.sim, "sim", false, "run on the simulated board (no hardware, no root)")
+	fs.StringVar(&o.stateDir, "state-dir", "/var/lib/lockd", "state `directory` (codes, device key, update state)")
+	fs.StringVar(&o.bus, "bus", "system", "D-Bus to serve on: system, session or an ADDRESS")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: lockd [--config FILE] [--sim] [--state-dir DIR] [--bus system|session|ADDRESS]\n"+
+			"       lockd factory-init --state-dir DIR [--force]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	fs.Visit(func(f *flag.Flag) { o.configSet = o.configSet || f.Name == "config" })
+	return o, nil
+}

@@ -1,0 +1,106 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+)
+
+// BoardConfig chooses what the simulated board carries.
+type BoardConfig struct {
+	Layout  string        // matrix layout; default Layout3x4
+	Wiegand bool          // a Wiegand keypad instead of the matrix
+	Strike  bool          // a relay strike instead of the motor bolt
+	Travel  time.Duration // motor travel end to end; default 800 ms
+	Start   float64       // bolt position at power-on, BoltUnlocked (0) to BoltLocked (1)
+}
+
+// Board is the whole lock's electronics: keypad, bolt, door sensor, LEDs and
+// buzzer, with pins named as the built-in simulation config expects (see
+// PinNames). The real drivers get its pins through ByName, exactly as they
+// get real pins through gpioreg.ByName.
+type Board struct {
+	Matrix  *Matrix  // nil with a Wiegand keypad
+	Wiegand *Wiegand // nil with a matrix keypad
+	Motor   *Motor   // nil with a strike
+	Strike  *Strike  // nil with a motor
+	Door    *Door
+	Green   *Output
+	Red     *Output
+	Buzzer  *Output
+
+	pins map[string]*Pin
+}
+
+// NewBoard builds a board. The motor's limit switches and the door's reed
+// switch to ground (active low, pulled up by the drivers), as on the
+// reference wiring in the README.
+func NewBoard(cfg BoardConfig) (*Board, error) {
+	b := &Board{pins: map[string]*Pin{}}
+	if cfg.Wiegand {
+		b.Wiegand = NewWiegand()
+		b.add("WG_D0", b.Wiegand.D0())
+		b.add("WG_D1", b.Wiegand.D1())
+	} else {
+		layout := cfg.Layout
+		if layout == "" {
+			layout = Layout3x4
+		}
+		m, err := NewMatrix(layout)
+		if err != nil {
+			return nil, err
+		}
+		b.Matrix = m
+		for i, p := range m.RowPins() {
+			b.add(fmt.Sprintf("KP_ROW%d", i), p)
+		}
+		for i, p := range m.ColPins() {
+			b.add(fmt.Sprintf("KP_COL%d", i), p)
+		}
+	}
+	if cfg.Strike {
+		b.Strike = NewStrike(false)
+		b.add("STRIKE", b.Strike.Pin())
+	} else {
+		travel := cfg.Travel
+		if travel <= 0 {
+			travel = 800 * time.Millisecond
+		}
+		b.Motor = NewMotor(travel, StartAt(cfg.Start), SwitchActiveLow())
+		b.add("MOTOR_LOCK", b.Motor.LockDir())
+		b.add("MOTOR_UNLOCK", b.Motor.UnlockDir())
+		b.add("LIMIT_LOCKED", b.Motor.LockedSwitch())
+		b.add("LIMIT_UNLOCKED", b.Motor.UnlockedSwitch())
+	}
+	b.Door = NewDoor(DoorActiveLow())
+	b.add("DOOR", b.Door.Pin())
+	b.Green = NewOutput("LED_GREEN", false)
+	b.Red = NewOutput("LED_RED", false)
+	b.Buzzer = NewOutput("BUZZER", false)
+	b.add("LED_GREEN", b.Green.Pin())
+	b.add("LED_RED", b.Red.Pin())
+	b.add("BUZZER", b.Buzzer.Pin())
+	return b, nil
+}
+
+func (b *Board) add(name string, p *Pin) { b.pins[name] = p }
+
+// ByName returns the pin called name, or nil, like gpioreg.ByName.
+func (b *Board) ByName(name string) gpio.PinIO {
+	if p, ok := b.pins[name]; ok {
+		return p
+	}
+	return nil
+}
+
+// PinNames lists the board's pins, sorted.
+func (b *Board) PinNames() []string {
+	var n []string
+	for k := range b.pins {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
