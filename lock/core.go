@@ -63,6 +63,8 @@ type Core struct {
 	cancelMove  context.CancelFunc
 	want        gpio.Position // where a queued command wants the bolt
 	wantSource  string
+	wantUID     int
+	jamPos      gpio.Position // where the bolt stood after the last jam
 	pendingLock bool
 	entryT      clock.Timer
 	modeT       clock.Timer
@@ -121,8 +123,8 @@ func (c *Core) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = c.clk.Now()
 	}
-	if e.UID == 0 && e.Source != SourceDBus {
-		e.UID = -1
+	if e.Source != SourceDBus {
+		e.UID = -1 // only D-Bus callers have a UID; 0 would read as root
 	}
 	c.log.Info("lock event", "kind", e.Kind, "source", e.Source, "reason", e.Reason,
 		"code_id", e.CodeID, "code_kind", e.CodeKind, "slot", e.Slot)
@@ -322,8 +324,8 @@ func (c *Core) poll() {
 	}
 	pos := c.cfg.Bolt.Position()
 	cur := c.Status().State
-	if cur == StateJammed && pos == gpio.PosUnknown {
-		return
+	if cur == StateJammed && pos == c.jamPos {
+		return // still where the jam left it: stay jammed until someone acts
 	}
 	st := stateOf(pos)
 	if st == cur {
@@ -368,7 +370,7 @@ func (c *Core) onDoor(open bool) {
 	c.emit(Event{Kind: EventDoorClosed, Source: SourceDoor})
 	if c.pendingLock {
 		c.pendingLock = false
-		c.request(gpio.PosLocked, SourceDoor)
+		c.request(gpio.PosLocked, SourceDoor, -1)
 		return
 	}
 	if c.Status().State == StateUnlocked && c.cfg.Pulse == 0 {
@@ -400,7 +402,7 @@ func (c *Core) autoRelock() {
 	if c.cfg.Pulse == 0 && s.DoorOpen {
 		return
 	}
-	c.request(gpio.PosLocked, SourceAutoRelock)
+	c.request(gpio.PosLocked, SourceAutoRelock, -1)
 }
 
 func (c *Core) leaveMode() {

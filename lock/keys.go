@@ -38,7 +38,7 @@ func (c *Core) perform(ctx context.Context, st step) {
 	switch st.kind {
 	case stepNone:
 	case stepLockNow:
-		if err := c.request(gpio.PosLocked, SourceKeypad); err != nil {
+		if err := c.request(gpio.PosLocked, SourceKeypad, -1); err != nil {
 			c.show(gpio.PatternDenied)
 		}
 	case stepVerify:
@@ -124,14 +124,14 @@ func (c *Core) verify(ctx context.Context, st step, now time.Time) {
 	c.entry.verified(st.purpose, true)
 	switch st.purpose {
 	case PurposeOpen:
-		// Move first: the events and LEDs can wait a few microseconds,
-		// the person at the door should not.
+		// The motor starts before the events are written: the audit log
+		// can wait a few microseconds, the person at the door should not.
 		c.pendingLock = false
-		c.request(gpio.PosUnlocked, SourceKeypad)
-		c.emit(Event{Kind: EventGranted, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+		first := []Event{{Kind: EventGranted, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot}}
 		if v.Duress {
-			c.emit(Event{Kind: EventDuress, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+			first = append(first, Event{Kind: EventDuress, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
 		}
+		c.request(gpio.PosUnlocked, SourceKeypad, -1, first...)
 		c.show(gpio.PatternGranted)
 	case PurposeAdmin:
 		c.emit(Event{Kind: EventProgramming, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind})

@@ -25,6 +25,7 @@ type request struct {
 type moveResult struct {
 	to     gpio.Position
 	source string
+	uid    int
 	err    error
 }
 
@@ -58,20 +59,24 @@ func (c *Core) onRequest(r request) error {
 	if r.to == gpio.PosUnlocked {
 		c.pendingLock = false
 	}
-	return c.request(r.to, r.source)
+	return c.request(r.to, r.source, r.uid)
 }
 
 // request moves the bolt to `to`, or queues it behind a running movement.
 // A person's explicit request may move the bolt from an unknown or jammed
-// state; nothing else does.
-func (c *Core) request(to gpio.Position, source string) error {
+// state; nothing else does. The events in first are emitted right after the
+// motor starts and before the movement's own event, so that a grant reads
+// "granted, unlocking" without the audit write delaying the motor.
+func (c *Core) request(to gpio.Position, source string, uid int, first ...Event) error {
 	if to == gpio.PosLocked && c.cfg.DoorGuard && c.Status().DoorOpen {
 		c.pendingLock = true
-		c.emit(Event{Kind: EventLockPending, Source: source, Reason: "door open"})
+		c.emitAll(first)
+		c.emit(Event{Kind: EventLockPending, Source: source, Reason: "door open", UID: uid})
 		return ErrDoorOpen
 	}
 	if c.moving {
-		c.want, c.wantSource = to, source
+		c.want, c.wantSource, c.wantUID = to, source, uid
+		c.emitAll(first)
 		return nil
 	}
 	if c.cfg.Bolt.Position() == to {
@@ -82,15 +87,22 @@ func (c *Core) request(to gpio.Position, source string) error {
 		if to == gpio.PosUnlocked {
 			c.armRelock()
 		}
+		c.emitAll(first)
 		return nil
 	}
-	c.move(to, source)
+	c.move(to, source, uid, first)
 	return nil
+}
+
+func (c *Core) emitAll(es []Event) {
+	for _, e := range es {
+		c.emit(e)
+	}
 }
 
 // move starts a bolt movement in its own goroutine; the result comes back
 // to the loop on boltDone.
-func (c *Core) move(to gpio.Position, source string) {
+func (c *Core) move(to gpio.Position, source string, uid int, first []Event) {
 	stopTimer(&c.relockT)
 	c.want = gpio.PosUnknown
 	st, kind := StateUnlocking, EventUnlocking
@@ -103,10 +115,11 @@ func (c *Core) move(to gpio.Position, source string) {
 	go func() {
 		err := run(ctx)
 		cancel()
-		c.boltDone <- moveResult{to: to, source: source, err: err}
+		c.boltDone <- moveResult{to: to, source: source, uid: uid, err: err}
 	}()
 	c.update(func(s *Status) { s.State = st })
-	c.emit(Event{Kind: kind, Source: source})
+	c.emitAll(first)
+	c.emit(Event{Kind: kind, Source: source, UID: uid})
 }
 
 func (c *Core) onMoved(r moveResult) {
@@ -119,8 +132,9 @@ func (c *Core) onMoved(r moveResult) {
 		if !errors.Is(r.err, gpio.ErrJammed) {
 			reason = fmt.Sprintf("bolt failed: %v", r.err)
 		}
+		c.jamPos = c.cfg.Bolt.Position()
 		c.update(func(s *Status) { s.State = StateJammed })
-		c.emit(Event{Kind: EventJammed, Source: r.source, Reason: reason})
+		c.emit(Event{Kind: EventJammed, Source: r.source, Reason: reason, UID: r.uid})
 		c.show(gpio.PatternJam)
 		c.background(gpio.PatternError)
 		c.want = gpio.PosUnknown // never retry on our own after a jam
@@ -131,10 +145,10 @@ func (c *Core) onMoved(r moveResult) {
 		st, kind = StateLocked, EventLocked
 	}
 	c.update(func(s *Status) { s.State = st })
-	c.emit(Event{Kind: kind, Source: r.source})
+	c.emit(Event{Kind: kind, Source: r.source, UID: r.uid})
 	c.idleBackground()
 	if c.want != gpio.PosUnknown && c.want != r.to {
-		c.request(c.want, c.wantSource)
+		c.request(c.want, c.wantSource, c.wantUID)
 		return
 	}
 	c.want = gpio.PosUnknown

@@ -163,10 +163,12 @@ func TestSimUnknownStartDoesNotMove(t *testing.T) {
 		t.Errorf("bolt moved from an unknown position: now %v", p)
 	}
 	// A person's explicit request may move it.
-	if err := r.core.Lock(context.Background(), lock.SourceDBus, 0); err != nil {
+	if err := r.core.Lock(context.Background(), lock.SourceDBus, 1000); err != nil {
 		t.Fatal(err)
 	}
-	r.wait(t, lock.EventLocked)
+	if e := r.wait(t, lock.EventLocked); e.UID != 1000 || e.Source != lock.SourceDBus {
+		t.Errorf("locked event %+v: want the D-Bus caller's UID 1000", e)
+	}
 }
 
 func TestSimDoorGuardAndAutoRelock(t *testing.T) {

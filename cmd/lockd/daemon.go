@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"periph.io/x/conn/v3/gpio/gpioreg"
@@ -30,7 +31,9 @@ func daemon(ctx context.Context, o options) error {
 	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
-	interactive := o.sim && isTerminal(os.Stdin)
+	// The panel needs a terminal both ways; with a pipe on either side
+	// lockd runs headless and the board is driven over D-Bus.
+	interactive := o.sim && isTerminal(os.Stdin) && isTerminal(os.Stdout)
 	log, closeLog, err := newLogger(o.stateDir, interactive)
 	if err != nil {
 		return err
@@ -79,6 +82,12 @@ func daemon(ctx context.Context, o options) error {
 	go hw.Indicators.Run(ctx)
 	events, unsubscribe := core.Subscribe(64)
 	defer unsubscribe()
+	var panelEvents <-chan lock.Event
+	if interactive {
+		var stop func()
+		panelEvents, stop = core.Subscribe(64) // before Run: the panel sees start-up events too
+		defer stop()
+	}
 	done := make(chan error, 1)
 	go func() { done <- core.Run(ctx) }()
 
@@ -96,7 +105,8 @@ func daemon(ctx context.Context, o options) error {
 	}
 
 	if interactive {
-		if err := runPanel(ctx, simBoard, core, setupCode, cancel); err != nil {
+		layout := strings.Join(cfg.Keypad.Layout, "/")
+		if err := runPanel(ctx, simBoard, core, panelEvents, layout, setupCode, cancel); err != nil {
 			log.Error("panel", "err", err)
 		}
 		cancel()

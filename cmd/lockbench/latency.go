@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/gpio"
+	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/lock"
+)
+
+const debounce = 20 * time.Millisecond
+
+// keyToBolt measures, through the real matrix scanner on the electrical
+// model and the real lock core and code store, the time from the '#'
+// contact closing to the motor's H-bridge input going active, minus the
+// configured debounce.
+func keyToBolt(ctx context.Context, n, ncodes int) error {
+	dir, err := os.MkdirTemp("", "lockbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, code, err := benchStore(ctx, dir, ncodes)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	board, err := sim.NewBoard(sim.BoardConfig{Travel: 5 * time.Millisecond, Start: sim.BoltLocked})
+	if err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	kp, err := gpio.NewMatrix(board.Matrix.Rows(), board.Matrix.Cols(), gpio.MatrixOptions{Debounce: debounce, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	active := make(chan time.Time, 16)
+	motor, err := gpio.NewMotor(gpio.MotorConfig{
+		LockDir: board.Motor.LockDir(), UnlockDir: board.Motor.UnlockDir(),
+		LockedSwitch: board.Motor.LockedSwitch(), UnlockedSwitch: board.Motor.UnlockedSwitch(),
+		LockedSwitchActiveLow: true, UnlockedSwitchActiveLow: true, Logger: quiet,
+		OnMove: func(d gpio.Direction) {
+			if d == gpio.DirUnlock {
+				select {
+				case active <- time.Now():
+				default:
+				}
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	core, err := lock.New(lock.Config{Keypad: kp, Bolt: motor, Codes: storeCodes{store}, Log: quiet})
+	if err != nil {
+		return err
+	}
+	events, _ := core.Subscribe(64)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go core.Run(ctx)
+	<-core.Ready()
+
+	var lat []time.Duration
+	for i := 0; i < n; i++ {
+		drain(events)
+		if err := board.Matrix.Type(ctx, code, 60*time.Millisecond, 40*time.Millisecond); err != nil {
+			return err
+		}
+		time.Sleep(40 * time.Millisecond)
+		t0 := time.Now()
+		if err := board.Matrix.Press('#'); err != nil {
+			return err
+		}
+		var t1 time.Time
+		select {
+		case t1 = <-active:
+		case <-time.After(5 * time.Second):
+			drain(events)
+			return fmt.Errorf("iteration %d: motor never started", i)
+		}
+		lat = append(lat, t1.Sub(t0)-debounce)
+		board.Matrix.Release('#')
+		if err := waitEvent(events, lock.EventUnlocked); err != nil {
+			return err
+		}
+		if err := core.Lock(ctx, lock.SourceDBus, 0); err != nil {
+			return err
+		}
+		if err := waitEvent(events, lock.EventLocked); err != nil {
+			return err
+		}
+	}
+	slices.Sort(lat)
+	fmt.Printf("key-to-bolt latency (%d presses, %d codes stored, debounce %v subtracted): median %v  p99 %v  max %v\n",
+		n, ncodes, debounce, percentile(lat, 50).Round(time.Microsecond), percentile(lat, 99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	return nil
+}
+
+func waitEvent(events <-chan lock.Event, kind string) error {
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == kind {
+				return nil
+			}
+		case <-deadline:
+			return fmt.Errorf("no %s event", kind)
+		}
+	}
+}
+
+// storeCodes adapts the store to the core, as cmd/lockd does.
+type storeCodes struct{ *codes.Store }
+
+func (s storeCodes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
+	v, err := s.Store.Verify(ctx, codes.Purpose(p), code, now)
+	return lock.Verdict(v), err
+}
+
+func drain(events <-chan lock.Event) {
+	for {
+		select {
+		case e := <-events:
+			if os.Getenv("LOCKBENCH_DEBUG") != "" {
+				fmt.Printf("%+v\n", e)
+			}
+		default:
+			return
+		}
+	}
+}

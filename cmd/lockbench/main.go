@@ -1,0 +1,60 @@
+// Command lockbench measures what the issues ask figures for: key-to-bolt
+// latency through the simulated scanner, idle CPU and memory of lockd
+// --sim, exec to READY=1, and the stripped arm64 binary size. `make bench`
+// runs it; docs/BENCHMARKS.md records its output.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+)
+
+func main() {
+	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,size")
+	idleFor := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
+	iters := flag.Int("n", 200, "key-to-bolt iterations")
+	codesN := flag.Int("codes", 10_000, "stored codes during the latency run")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	want := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
+	var failed bool
+	run := func(name string, f func(context.Context) error) {
+		if !want(name) {
+			return
+		}
+		if err := f(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "lockbench: %s: %v\n", name, err)
+			failed = true
+		}
+	}
+	run("latency", func(ctx context.Context) error { return keyToBolt(ctx, *iters, *codesN) })
+	bin, cleanup, err := buildLockd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lockbench:", err)
+		os.Exit(1)
+	}
+	defer cleanup()
+	run("ready", func(ctx context.Context) error { return execToReady(ctx, bin, *codesN) })
+	run("idle", func(ctx context.Context) error { return idle(ctx, bin, *idleFor) })
+	run("size", binarySize)
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// percentile returns the p-th percentile (0..100) of sorted durations.
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(float64(len(d)-1) * p / 100)
+	return d[i]
+}

@@ -1,0 +1,60 @@
+package panel
+
+import (
+	"fmt"
+	"strings"
+
+	"lockd.dev/lockd/lock"
+)
+
+// eventLine formats one event: time, kind, source and what it concerns,
+// cut to width columns if width is positive. Events never carry code
+// digits, and nothing here adds any.
+func eventLine(e lock.Event, width int) string {
+	var details []string
+	if e.Reason != "" {
+		details = append(details, e.Reason)
+	}
+	if e.CodeID != 0 {
+		id := fmt.Sprintf("code #%d", e.CodeID)
+		if e.CodeKind != "" {
+			id += " (" + e.CodeKind + ")"
+		}
+		details = append(details, id)
+	}
+	if e.Slot != 0 {
+		details = append(details, fmt.Sprintf("slot %d", e.Slot))
+	}
+	if !e.Until.IsZero() {
+		details = append(details, "until "+e.Until.Format("15:04:05"))
+	}
+	if e.Source == lock.SourceDBus && e.UID >= 0 {
+		details = append(details, fmt.Sprintf("uid %d", e.UID))
+	}
+	line := fmt.Sprintf("%s  %-16s %-11s %s", e.Time.Format("15:04:05"), e.Kind, e.Source, strings.Join(details, ", "))
+	return kindStyle(e.Kind).Render(cut(strings.TrimRight(line, " "), width))
+}
+
+// cut shortens s to width columns with an ellipsis. Event text is plain
+// and nearly always ASCII, so a rune is taken as one column.
+func cut(s string, width int) string {
+	r := []rune(s)
+	if width <= 0 || len(r) <= width {
+		return s
+	}
+	return string(r[:width-1]) + "…"
+}
+
+// kindStyle colours an event by how much it matters to a person watching.
+func kindStyle(kind string) style {
+	switch kind {
+	case lock.EventGranted, lock.EventLocked, lock.EventSetup, lock.EventLockoutEnd:
+		return goodStyle
+	case lock.EventDenied, lock.EventDuress, lock.EventJammed, lock.EventPositionUnsure,
+		lock.EventLockout, lock.EventRefused, lock.EventKeypadError, lock.EventStoreError:
+		return badStyle
+	case lock.EventUnlocked, lock.EventDoorOpen, lock.EventLockPending, lock.EventPositionChange:
+		return warnStyle
+	}
+	return plainStyle
+}
