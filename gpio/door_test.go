@@ -61,6 +61,7 @@ func doorExpect(t *testing.T, r *doorRig, open bool) time.Time {
 }
 
 func TestDoorChanges(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		simOpts []sim.DoorOption
@@ -94,6 +95,7 @@ func TestDoorChanges(t *testing.T) {
 }
 
 func TestDoorDebounce(t *testing.T) {
+	t.Parallel()
 	r := startDoor(t, nil, gpio.DoorConfig{})
 	doorExpect(t, r, false)
 
@@ -131,6 +133,7 @@ func TestDoorOpenWithoutRun(t *testing.T) {
 }
 
 func TestDoorRunTwice(t *testing.T) {
+	t.Parallel()
 	r := startDoor(t, nil, gpio.DoorConfig{})
 	doorExpect(t, r, false)
 	err := r.drv.Run(t.Context(), make(chan bool))

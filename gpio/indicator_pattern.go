@@ -26,6 +26,7 @@ const (
 	numPatterns
 )
 
+// String returns the pattern's name, as used in logs and config.
 func (p Pattern) String() string {
 	switch p {
 	case PatternIdle:

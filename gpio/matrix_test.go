@@ -123,7 +123,7 @@ func TestMatrixType(t *testing.T) {
 			rig := startMatrix(t, layout, gpio.MatrixOptions{})
 			keys := strings.ReplaceAll(layout, "/", "")
 			typed := make(chan error, 1)
-			go func() { typed <- rig.pad.Type(t.Context(), keys, 30*time.Millisecond, 30*time.Millisecond) }()
+			go func() { typed <- rig.pad.Type(t.Context(), keys, 60*time.Millisecond, 30*time.Millisecond) }()
 			for _, k := range []byte(keys) {
 				expect(t, rig.events, gpio.Key(k), true)
 				expect(t, rig.events, gpio.Key(k), false)
@@ -174,7 +174,7 @@ func TestMatrixSeveralKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rig := startMatrix(t, gpio.Layout3x4, gpio.MatrixOptions{Debounce: 10 * time.Millisecond})
+			rig := startMatrix(t, gpio.Layout3x4, gpio.MatrixOptions{Debounce: 20 * time.Millisecond})
 			for _, k := range []byte(tt.keys) {
 				if err := rig.pad.Press(k); err != nil {
 					t.Fatal(err)

@@ -25,6 +25,7 @@ const (
 	DirUnlock                  // driving toward the unlocked end
 )
 
+// String returns "lock", "unlock" or "stop".
 func (d Direction) String() string {
 	switch d {
 	case DirLock:
@@ -190,6 +191,7 @@ type JamError struct {
 	Travel  time.Duration // the timeout of each attempt
 }
 
+// Error says where the bolt was sent and whether it got back.
 func (e *JamError) Error() string {
 	back := fmt.Sprintf("backed off to the %s end", e.Back)
 	if !e.Reached {

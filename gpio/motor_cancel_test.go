@@ -35,6 +35,7 @@ func motorStopped(m *sim.Motor) <-chan struct{} {
 }
 
 func TestMotorCancelStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	// A slow bolt (2 s) so the cancel surely lands mid-travel.
 	m := sim.NewMotor(2 * time.Second)
 	drv, err := gpio.NewMotor(gpio.MotorConfig{
@@ -105,6 +106,7 @@ func TestMotorCancelledBeforeStart(t *testing.T) {
 }
 
 func TestMotorStopDuringMove(t *testing.T) {
+	t.Parallel()
 	r := newMotorRig(t, jamAfter, false)
 	done := make(chan error, 1)
 	go func() { done <- r.drv.Lock(context.Background()) }()
@@ -127,6 +129,7 @@ func TestMotorStopDuringMove(t *testing.T) {
 // random cancels and concurrent Stops; the model records any moment both
 // direction pins were active (newMotorRig's cleanup checks it).
 func TestMotorNeverBothActive(t *testing.T) {
+	t.Parallel()
 	r := newMotorRig(t, jamAfter, false)
 	go func() {
 		for range r.moved { // drain

@@ -98,6 +98,7 @@ func dirNames(ds []gpio.Direction) []string {
 }
 
 func TestMotorMoves(t *testing.T) {
+	t.Parallel()
 	L, U, S := gpio.DirLock, gpio.DirUnlock, gpio.DirStop
 	tests := []struct {
 		name      string
@@ -145,6 +146,7 @@ func TestMotorMoves(t *testing.T) {
 }
 
 func TestMotorJam(t *testing.T) {
+	t.Parallel()
 	L, U, S := gpio.DirLock, gpio.DirUnlock, gpio.DirStop
 	tests := []struct {
 		name    string

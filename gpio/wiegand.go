@@ -78,9 +78,11 @@ type wiegandBit struct {
 // frame's last bit arrived. Malformed frames are counted (Rejected) and
 // logged, never sent. Run must not be called again before it returns.
 //
-// Each line has its own goroutine; bits are ordered by the time each was
-// seen, which is exact as long as the scheduler wakes a goroutine within
-// the reader's bit interval (typically 2 ms).
+// Each line has its own goroutine that time-stamps each bit as it wakes.
+// Bits are ordered by those times and a frame ends where they are Gap
+// apart, so a busy loop cannot glue two frames together; both are exact as
+// long as the scheduler wakes a goroutine within the reader's bit interval
+// (typically 2 ms). periph's WaitForEdge gives no kernel time stamp.
 func (w *Wiegand) Run(ctx context.Context, events chan<- KeyEvent) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return errors.New("gpio: wiegand: Run is already running")
@@ -112,9 +114,15 @@ func (w *Wiegand) Run(ctx context.Context, events chan<- KeyEvent) error {
 	return w.loop(ctx, bits, events)
 }
 
+// wiegandFrame is the frame being received.
+type wiegandFrame struct {
+	bits []wiegandBit // the first maxWiegandBits of them
+	n    int          // bits seen, counting those past the cap
+	last time.Time    // when the latest bit was seen
+}
+
 func (w *Wiegand) loop(ctx context.Context, bits <-chan wiegandBit, events chan<- KeyEvent) error {
-	var frame []wiegandBit
-	n := 0 // bits in the frame, counting those past the cap
+	var f wiegandFrame
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -123,26 +131,68 @@ func (w *Wiegand) loop(ctx context.Context, bits <-chan wiegandBit, events chan<
 		case <-ctx.Done():
 			return nil
 		case b := <-bits:
-			if n < maxWiegandBits {
-				frame = append(frame, b)
+			if !w.add(ctx, &f, b, events) {
+				return nil
 			}
-			n++
-			timer.Reset(w.gap)
-			continue
 		case <-timer.C:
-		}
-		ev, err := w.decode(frame, n)
-		frame, n = frame[:0], 0
-		if err != nil {
-			w.rejected.Add(1)
-			w.log.Warn("gpio: wiegand: frame rejected", "err", err)
+			// Frames end by when bits were seen, not by when this loop
+			// runs: bits already seen but still queued may belong here.
+			for pending := true; pending; {
+				select {
+				case b := <-bits:
+					if !w.add(ctx, &f, b, events) {
+						return nil
+					}
+				default:
+					pending = false
+				}
+			}
+			if time.Since(f.last) < w.gap {
+				break
+			}
+			if w.emit(ctx, f, events) != nil {
+				return nil
+			}
+			f = wiegandFrame{bits: f.bits[:0]}
 			continue
 		}
-		select {
-		case events <- ev:
-		case <-ctx.Done():
-			return nil
+		timer.Reset(w.gap - time.Since(f.last))
+	}
+}
+
+// add adds b to f, first ending f if b came a gap after f's latest bit. It
+// returns false if ctx was cancelled.
+func (w *Wiegand) add(ctx context.Context, f *wiegandFrame, b wiegandBit, events chan<- KeyEvent) bool {
+	if f.n > 0 && b.t.Sub(f.last) >= w.gap {
+		if w.emit(ctx, *f, events) != nil {
+			return false
 		}
+		*f = wiegandFrame{bits: f.bits[:0]}
+	}
+	if f.n < maxWiegandBits {
+		f.bits = append(f.bits, b)
+	}
+	f.n++
+	if b.t.After(f.last) {
+		f.last = b.t
+	}
+	return true
+}
+
+// emit decodes a frame and sends its event, or counts and logs it. It
+// returns ctx.Err() if cancelled while sending.
+func (w *Wiegand) emit(ctx context.Context, f wiegandFrame, events chan<- KeyEvent) error {
+	ev, err := w.decode(f.bits, f.n)
+	if err != nil {
+		w.rejected.Add(1)
+		w.log.Warn("gpio: wiegand: frame rejected", "err", err)
+		return nil
+	}
+	select {
+	case events <- ev:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -3,6 +3,7 @@ package gpio_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -111,7 +112,16 @@ func TestEncodeWiegandMatchesSim(t *testing.T) {
 	}
 }
 
-const testGap = 15 * time.Millisecond
+// testGap ends a frame; frames are sent frameSpacing apart. The sim's
+// transmitter runs in this process, so a stalled test process (other
+// tests, -race, qemu) stretches its bit interval: the gap is generous and
+// the bits are short and fast to keep the window small.
+const (
+	testGap      = 50 * time.Millisecond
+	frameSpacing = 3 * testGap
+	testPulse    = 50 * time.Microsecond
+	testInterval = 500 * time.Microsecond
+)
 
 type wiegandRig struct {
 	tx     *sim.Wiegand
@@ -123,7 +133,9 @@ type wiegandRig struct {
 func startWiegand(t *testing.T) *wiegandRig {
 	t.Helper()
 	tx := sim.NewWiegand()
-	drv, err := gpio.NewWiegand(tx.D0(), tx.D1(), gpio.WiegandOptions{Gap: testGap, Poll: testPoll})
+	tx.Pulse, tx.Interval = testPulse, testInterval
+	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	drv, err := gpio.NewWiegand(tx.D0(), tx.D1(), gpio.WiegandOptions{Gap: testGap, Poll: testPoll, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,13 +166,14 @@ func startWiegand(t *testing.T) *wiegandRig {
 	return &wiegandRig{tx: tx, drv: drv, events: events, stop: stop}
 }
 
-// send sends one frame and waits out the frame gap, as a reader does.
+// send sends one frame and waits out the frame gap (with a margin), as a
+// reader does.
 func (r *wiegandRig) send(t *testing.T, f func(context.Context) error) {
 	t.Helper()
 	if err := f(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * testGap)
+	time.Sleep(frameSpacing)
 }
 
 func TestWiegandRun(t *testing.T) {
@@ -173,7 +186,7 @@ func TestWiegandRun(t *testing.T) {
 		card   *gpio.Card
 		reject bool
 	}{
-		{name: "4-bit keys", send: func(ctx context.Context) error { return tx.Type(ctx, "0123456789*#", 2*testGap) }},
+		{name: "4-bit keys", send: func(ctx context.Context) error { return tx.Type(ctx, "0123456789*#", frameSpacing) }},
 		{name: "8-bit key", send: func(ctx context.Context) error { return tx.SendKey8(ctx, '7') }, key: '7'},
 		{name: "8-bit bad complement", send: func(ctx context.Context) error { return tx.SendBits(ctx, bitString("00000111")) }, reject: true},
 		{name: "26-bit card", send: func(ctx context.Context) error { return tx.SendCard(ctx, 26, 42, 4242) }, card: &gpio.Card{Bits: 26, Facility: 42, Number: 4242}},
@@ -233,7 +246,7 @@ func TestWiegandRun(t *testing.T) {
 func TestWiegandCancel(t *testing.T) {
 	rig := startWiegand(t)
 	// Half a frame on the wire, then cancel: Run still returns nil.
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Millisecond)
 	defer cancel()
 	if err := rig.tx.SendBits(ctx, make([]bool, 26)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("SendBits: %v, want context.DeadlineExceeded", err)
