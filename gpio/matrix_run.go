@@ -94,9 +94,13 @@ func (m *Matrix) loop(ctx context.Context, wake <-chan struct{}, events chan<- K
 			return nil
 		case <-wake:
 		}
-		// Our own scans make edges too; they leave the columns as they
-		// were, and are ignored here.
-		if m.columns() == settled {
+		// Our own scans make edges too; with no key down they leave the
+		// columns as they were and are ignored here. With a key down, the
+		// same column levels can hide a release and a new press in that
+		// column, so every wake is scanned (one scan per debounce period
+		// while a key is held: a few microseconds of work, and none when
+		// idle).
+		if settled == 0 && m.columns() == 0 {
 			continue
 		}
 		timer.Reset(m.debounce)

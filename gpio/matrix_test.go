@@ -345,3 +345,22 @@ func TestNewMatrixErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMatrixSameColumnSwap: a key released and another key of the same
+// column pressed within one debounce period leaves the column levels as
+// they were, yet both the release and the new press must be reported.
+func TestMatrixSameColumnSwap(t *testing.T) {
+	rig := startMatrix(t, gpio.Layout3x4, gpio.MatrixOptions{})
+	for _, pair := range [][2]byte{{'#', '3'}, {'1', '4'}, {'0', '8'}} {
+		if err := rig.pad.Press(pair[0]); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, rig.events, gpio.Key(pair[0]), true)
+		rig.pad.Release(pair[0])
+		rig.pad.Press(pair[1]) // same column, well inside the debounce
+		expect(t, rig.events, gpio.Key(pair[0]), false)
+		expect(t, rig.events, gpio.Key(pair[1]), true)
+		rig.pad.Release(pair[1])
+		expect(t, rig.events, gpio.Key(pair[1]), false)
+	}
+}
