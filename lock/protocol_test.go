@@ -36,7 +36,7 @@ func TestKeypadProtocol(t *testing.T) {
 		state lock.State
 	}{
 		{"user code opens", "2580#", []string{"granted", "unlocking", "unlocked"}, lock.StateUnlocked},
-		{"admin code opens too", "135790#", []string{"granted", "unlocking", "unlocked"}, lock.StateUnlocked},
+		{"admin code does not open", "135790#", []string{"denied:unknown"}, lock.StateLocked},
 		{"wrong code", "1234#", []string{"denied:unknown"}, lock.StateLocked},
 		{"star clears digits", "99*#2580#", []string{"granted", "unlocking", "unlocked"}, lock.StateUnlocked},
 		{"too long", "1234567890123#", []string{"refused:too-long"}, lock.StateLocked},

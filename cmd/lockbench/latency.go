@@ -59,7 +59,7 @@ func keyToBolt(ctx context.Context, n, ncodes int) error {
 	if err != nil {
 		return err
 	}
-	core, err := lock.New(lock.Config{Keypad: kp, Bolt: motor, Codes: storeCodes{store}, Log: quiet})
+	core, err := lock.New(lock.Config{Keypad: debugKeypad{kp}, Bolt: motor, Codes: storeCodes{store}, Log: quiet})
 	if err != nil {
 		return err
 	}
@@ -138,4 +138,20 @@ func drain(events <-chan lock.Event) {
 			return
 		}
 	}
+}
+
+type debugKeypad struct{ *gpio.Matrix }
+
+func (d debugKeypad) Run(ctx context.Context, out chan<- gpio.KeyEvent) error {
+	if os.Getenv("LOCKBENCH_DEBUG") == "" {
+		return d.Matrix.Run(ctx, out)
+	}
+	in := make(chan gpio.KeyEvent)
+	go func() {
+		for e := range in {
+			fmt.Printf("key %q down=%v %s\n", e.Key, e.Down, e.Time.Format("05.000000"))
+			out <- e
+		}
+	}()
+	return d.Matrix.Run(ctx, in)
 }

@@ -35,11 +35,17 @@ type Hardware struct {
 func Build(c config.Config, lookup Lookup, log *slog.Logger) (*Hardware, error) {
 	var h Hardware
 	var missing []string
+	used := map[string]string{} // pin name -> config key
 	pin := func(key, name string) pgpio.PinIO {
 		if name == "" {
 			missing = append(missing, fmt.Sprintf("%s is not set", key))
 			return nil
 		}
+		if other, dup := used[name]; dup {
+			missing = append(missing, fmt.Sprintf("pin %s is used by both %s and %s", name, other, key))
+			return nil
+		}
+		used[name] = key
 		p := lookup(name)
 		if p == nil {
 			missing = append(missing, fmt.Sprintf("pin %s (%s) not found", name, key))

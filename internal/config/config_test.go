@@ -60,3 +60,15 @@ func TestParseWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedConfigParses: the example installed as /etc/lockd/lockd.toml
+// is valid and names every pin of the reference wiring.
+func TestShippedConfigParses(t *testing.T) {
+	c, err := Load("../../systemd/lockd.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Keypad.Rows) != 4 || len(c.Keypad.Cols) != 3 || c.Bolt.LockPin == "" || c.Door.Pin == "" || c.Indicators.Green == "" {
+		t.Errorf("shipped config lacks pins: %+v", c)
+	}
+}

@@ -1,0 +1,199 @@
+# lockd: build, run, test and cross-compile. docs/building.md explains the
+# targets; `make help` lists them.
+#
+# Nothing here needs root except installing Debian packages. `make run` and
+# `make build` need only Go. `make test` needs the tools in TEST_TOOLS: as
+# root it installs what is missing (make deps); as a normal user it says
+# what is missing and the tests that need it skip; under CI=true a missing
+# tool is an error, never a skip.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-print-directory
+
+GO ?= go
+
+# Programs built into bin/: whichever of these directories exist.
+CMDS := $(wildcard cmd/lockd cmd/lockctl)
+CMD_PKGS := $(addprefix ./,$(CMDS))
+
+# Packages that never touch real hardware, tested on arm64 under QEMU.
+# Directories that do not exist yet, or hold no Go file yet, are left out.
+HWFREE_DIRS := gpio lock codes updater
+HWFREE_PATTERNS := $(foreach d,$(HWFREE_DIRS),$(if $(shell find $(d) -name '*.go' -print -quit 2>/dev/null),./$(d)/...))
+
+# staticcheck 2026.2.2 (module version v0.8.2): the release for Go 1.26.
+# Installed per staticcheck and Go version, so bumping either rebuilds it.
+STATICCHECK_VERSION := v0.8.2
+GO_VERSION := $(shell $(GO) env GOVERSION 2>/dev/null)
+STATICCHECK := $(CURDIR)/.cache/staticcheck-$(STATICCHECK_VERSION)-$(GO_VERSION)/staticcheck
+
+# Cross toolchains (Debian packages; DESIGN.md "Cross builds").
+ARM64_CC := aarch64-linux-gnu-gcc
+ARMV7_CC := arm-linux-gnueabihf-gcc
+ARM64_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=1 CC=$(ARM64_CC)
+ARMV7_ENV := GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=1 CC=$(ARMV7_CC)
+ARM64_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+ARMV7_PKGS := gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+QEMU_ARM64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
+# The build time lockd trusts the clock from (time-limited codes are refused
+# on a clock earlier than the binary): the last commit's time, so builds stay
+# reproducible.
+BUILD_STAMP := $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS := $(if $(BUILD_STAMP),-X main.buildStamp=$(BUILD_STAMP))
+# Reproducible: no build paths in the binaries.
+CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
+
+# Every Debian package the tests and builds use:
+#   gcc libc6-dev          cgo (go-sqlite3) and go test -race
+#   dbus libglib2.0-bin    dbus-daemon, dbus-send, gdbus for the D-Bus tests
+#   systemd                systemd-analyze, systemd-sysusers, busctl
+#   libubootenv-tool       fw_printenv/fw_setenv, the reference for bootenv
+#   u-boot-tools           mkimage, for boot scripts
+#   gdisk util-linux mount sgdisk, partx, setpriv, losetup for slot tests
+#   zstd                   compressed bundle images
+#   qemu-user + cross gcc  test-arm64 and cross
+DEB_PKGS := gcc libc6-dev dbus libglib2.0-bin systemd libubootenv-tool \
+	u-boot-tools gdisk util-linux mount zstd qemu-user \
+	$(ARM64_PKGS) $(ARMV7_PKGS)
+
+# Commands `make test` checks for, as command:package.
+TEST_TOOLS := gcc:gcc systemd-analyze:systemd systemd-sysusers:systemd \
+	busctl:systemd dbus-daemon:dbus dbus-send:dbus gdbus:libglib2.0-bin \
+	fw_printenv:libubootenv-tool fw_setenv:libubootenv-tool \
+	mkimage:u-boot-tools sgdisk:gdisk partx:util-linux setpriv:util-linux \
+	losetup:mount zstd:zstd qemu-aarch64:qemu-user \
+	$(ARM64_CC):gcc-aarch64-linux-gnu
+
+# missing_tools CMD:PKG...: prints the missing ones as "CMD (PKG)". sbin is
+# searched too: a normal user's PATH often lacks it.
+missing_tools = for t in $(1); do \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v "$${t%%:*}" >/dev/null || echo "$${t%%:*} ($${t\#*:})"; \
+	done
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+.PHONY: build
+build: ## build bin/lockd (and bin/lockctl once it exists)
+	@if [ -z "$(CMDS)" ]; then echo "build: cmd/lockd does not exist yet; nothing to build"; exit 0; fi
+	$(GO) build -ldflags='$(LDFLAGS)' -o bin/ $(CMD_PKGS)
+
+.PHONY: run
+run: build ## build, then run lockd --sim in the foreground (no root, no hardware)
+	@[ -x bin/lockd ] || { echo "run: bin/lockd was not built (is there a cmd/lockd?)" >&2; exit 1; }
+	mkdir -p -m 0700 .lockd-sim
+	exec bin/lockd --sim --state-dir ./.lockd-sim
+
+.PHONY: test
+test: ## lint, every test with -race, then the arm64 tests under QEMU
+	@$(MAKE) check-tools
+	@$(MAKE) lint
+	$(GO) test -race -count=1 ./...
+	@$(MAKE) test-arm64
+
+.PHONY: check-tools
+check-tools: # what make test needs: install it (root), fail (CI) or warn
+	@missing=$$($(call missing_tools,$(TEST_TOOLS))); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "check-tools: missing: $$(echo $$missing)"; exec $(MAKE) deps; \
+	fi; \
+	echo "check-tools: these tools are missing:" >&2; \
+	echo "$$missing" | sed 's/^/    /' >&2; \
+	if [ "$${CI:-}" = true ]; then \
+	  echo "check-tools: CI=true: tests must not skip; run 'make deps' as root first" >&2; exit 1; \
+	fi; \
+	echo "check-tools: the tests that need them will SKIP; 'sudo make deps' installs them all" >&2
+
+.PHONY: lint
+lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
+	@files=$$($(GO) list -e -f '{{$$d := .Dir}}{{range .GoFiles}}{{$$d}}/{{.}} {{end}}{{range .CgoFiles}}{{$$d}}/{{.}} {{end}}{{range .TestGoFiles}}{{$$d}}/{{.}} {{end}}{{range .XTestGoFiles}}{{$$d}}/{{.}} {{end}}{{range .IgnoredGoFiles}}{{$$d}}/{{.}} {{end}}' ./...); \
+	bad=$$(gofmt -l $$files); \
+	if [ -n "$$bad" ]; then echo "lint: gofmt -w these files:" >&2; echo "$$bad" >&2; exit 1; fi; \
+	echo "gofmt -l: clean"
+	$(GO) vet ./...
+	@$(STATICCHECK) -version
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	GOBIN=$(@D) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+.PHONY: test-arm64
+test-arm64: ## test the hardware-free packages as arm64 binaries under qemu-aarch64
+	@pkgs="$$($(if $(HWFREE_PATTERNS),$(ARM64_ENV) $(GO) list $(HWFREE_PATTERNS)))"; \
+	if [ -z "$$pkgs" ]; then echo "test-arm64: none of $(HWFREE_DIRS) has a package yet; nothing to test"; exit 0; fi; \
+	missing=$$($(call missing_tools,qemu-aarch64:qemu-user $(ARM64_CC):gcc-aarch64-linux-gnu)); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then $(MAKE) apt-install PKGS="qemu-user $(ARM64_PKGS)"; \
+	  elif [ "$${CI:-}" = true ]; then echo "test-arm64: missing $$(echo $$missing) and CI=true: failing, not skipping" >&2; exit 1; \
+	  else echo "test-arm64: SKIPPED: missing $$(echo $$missing); 'sudo make deps' installs them" >&2; exit 0; fi; \
+	fi; \
+	echo "$(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$(echo $$pkgs)"; \
+	$(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$pkgs
+
+.PHONY: bench
+bench: ## benchmarks, then cmd/lockbench if it exists
+	$(GO) test -run='^$$' -bench=. -benchmem $(BENCHFLAGS) ./...
+	@if [ -d cmd/lockbench ]; then echo "$(GO) run ./cmd/lockbench"; $(GO) run ./cmd/lockbench; fi
+
+.PHONY: cross
+cross: ## bin/arm64/ (PIE) and bin/armv7/ with cgo, plus stripped sizes
+	@if [ -z "$(CMDS)" ]; then echo "cross: cmd/lockd does not exist yet; nothing to build"; exit 0; fi; \
+	missing=$$($(call missing_tools,$(ARM64_CC):gcc-aarch64-linux-gnu $(ARMV7_CC):gcc-arm-linux-gnueabihf)); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then $(MAKE) apt-install PKGS="$(ARM64_PKGS) $(ARMV7_PKGS)"; \
+	  else echo "cross: missing $$(echo $$missing); run 'sudo make deps'" >&2; exit 1; fi; \
+	fi
+	@if [ -n "$(CMDS)" ]; then \
+	  echo "$(ARM64_ENV) $(GO) build $(CROSS_FLAGS) -buildmode=pie -o bin/arm64/ $(CMD_PKGS)"; \
+	  $(ARM64_ENV) $(GO) build $(CROSS_FLAGS) -buildmode=pie -o bin/arm64/ $(CMD_PKGS); \
+	  echo "$(ARMV7_ENV) $(GO) build $(CROSS_FLAGS) -o bin/armv7/ $(CMD_PKGS)"; \
+	  $(ARMV7_ENV) $(GO) build $(CROSS_FLAGS) -o bin/armv7/ $(CMD_PKGS); \
+	  printf '%-22s %10s %10s\n' binary size stripped; \
+	  for f in bin/arm64/* bin/armv7/*; do \
+	    case $$f in bin/arm64/*) strip=aarch64-linux-gnu-strip;; *) strip=arm-linux-gnueabihf-strip;; esac; \
+	    tmp=$$(mktemp); $$strip -o "$$tmp" "$$f"; \
+	    printf '%-22s %10s %10s\n' "$$f" "$$(numfmt --to=iec-i --suffix=B $$(stat -c %s "$$f"))" \
+	      "$$(numfmt --to=iec-i --suffix=B $$(stat -c %s "$$tmp"))"; \
+	    rm -f "$$tmp"; \
+	  done; \
+	fi
+
+.PHONY: deps
+deps: ## as root: apt-get install the Debian packages the tests need (only missing ones)
+	@$(MAKE) apt-install PKGS="$(DEB_PKGS)"
+
+# apt-install PKGS="...": installs those of PKGS that are not installed. One
+# apt-get update, then a check that each is available, then one install.
+.PHONY: apt-install
+apt-install:
+	@command -v dpkg-query >/dev/null || { echo "deps: not a Debian system; install by hand: $(PKGS)" >&2; exit 1; }; \
+	missing=(); \
+	for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep ' installed$$' >/dev/null || missing+=("$$p"); \
+	done; \
+	if [ $${#missing[@]} -eq 0 ]; then echo "deps: all installed: $(PKGS)"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "deps: missing Debian packages: $${missing[*]}" >&2; \
+	  echo "deps: run as root: sudo make deps" >&2; exit 1; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	echo "deps: installing $${missing[*]}"; \
+	apt-get update -qq; \
+	gone=(); \
+	for p in "$${missing[@]}"; do \
+	  apt-cache policy "$$p" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null || gone+=("$$p"); \
+	done; \
+	if [ $${#gone[@]} -ne 0 ]; then echo "deps: not available from apt: $${gone[*]}" >&2; exit 1; fi; \
+	apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "$${missing[@]}" </dev/null
+
+.PHONY: clean
+clean: ## remove bin/
+	rm -rf bin
+
+.PHONY: distclean
+distclean: clean ## also remove .cache/ (staticcheck) and the simulator state .lockd-sim/
+	rm -rf .cache .lockd-sim

@@ -1,0 +1,175 @@
+package codes
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Info describes a stored code for List: never its digits or digest.
+type Info struct {
+	ID          int64
+	Slot        int // 0 for the admin code
+	Label       string
+	Kind        Kind
+	Enabled     bool
+	Weekdays    Weekdays
+	From, Until TimeOfDay
+	ValidFrom   time.Time // zero: none
+	ValidUntil  time.Time // zero: none
+	UsesLeft    int       // -1: unlimited
+	Uses        int       // times granted
+	Created     time.Time
+	LastUsed    time.Time // zero: never
+}
+
+func infoFor(id int64, slot int, label string, o AddOptions, now time.Time) Info {
+	i := Info{ID: id, Slot: slot, Label: label, Kind: o.Kind, Enabled: true, Weekdays: o.Weekdays,
+		From: o.From, Until: o.Until, ValidFrom: o.ValidFrom, ValidUntil: o.ValidUntil, UsesLeft: -1,
+		Created: time.UnixMicro(micros(now))}
+	if o.Uses > 0 {
+		i.UsesLeft = o.Uses
+	}
+	return i
+}
+
+// List returns every code, the admin code first, then by slot.
+func (s *Store) List(ctx context.Context) ([]Info, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, coalesce(slot, 0), label, kind, enabled, weekdays, from_min, until_min,
+		valid_from_us, valid_until_us, coalesce(uses_left, -1), uses, created_us, last_used_us
+		FROM codes ORDER BY slot IS NOT NULL, slot`)
+	if err != nil {
+		return nil, fmt.Errorf("codes: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Info
+	for rows.Next() {
+		var i Info
+		var vf, vu, last sql.NullInt64
+		var created int64
+		if err := rows.Scan(&i.ID, &i.Slot, &i.Label, &i.Kind, &i.Enabled, &i.Weekdays, &i.From, &i.Until,
+			&vf, &vu, &i.UsesLeft, &i.Uses, &created, &last); err != nil {
+			return nil, fmt.Errorf("codes: list: %w", err)
+		}
+		i.Created = time.UnixMicro(created)
+		if vf.Valid {
+			i.ValidFrom = time.UnixMicro(vf.Int64)
+		}
+		if vu.Valid {
+			i.ValidUntil = time.UnixMicro(vu.Int64)
+		}
+		if last.Valid {
+			i.LastUsed = time.UnixMicro(last.Int64)
+		}
+		if u, ok := s.usage[i.ID]; ok {
+			i.Uses += u.n
+			if u.last.After(i.LastUsed) {
+				i.LastUsed = time.UnixMicro(micros(u.last))
+			}
+		}
+		out = append(out, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("codes: list: %w", err)
+	}
+	return out, nil
+}
+
+// Remove deletes the code with that id (ErrNotFound if none). The admin
+// code can be changed (SetAdmin) but not removed: that would unprovision
+// the unit and bring the setup code back.
+func (s *Store) Remove(ctx context.Context, id int64) error {
+	return s.remove(ctx, "id = ?", id)
+}
+
+// RemoveSlot deletes the code in a keypad slot (ErrNotFound if none).
+// now is accepted for the lock core's interface; nothing depends on it.
+func (s *Store) RemoveSlot(ctx context.Context, slot int, now time.Time) error {
+	return s.remove(ctx, "slot = ?", slot)
+}
+
+func (s *Store) remove(ctx context.Context, where string, arg any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var kind string
+		err := tx.QueryRowContext(ctx, "SELECT id, kind FROM codes WHERE "+where, arg).Scan(&id, &kind)
+		if err == sql.ErrNoRows {
+			return fmt.Errorf("codes: remove: %w", ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("codes: remove: %w", err)
+		}
+		if Kind(kind) == KindAdmin {
+			return fmt.Errorf("codes: remove: the admin code can be changed, not removed: %w", ErrInvalid)
+		}
+		delete(s.usage, id)
+		return s.deleteCode(ctx, tx, id)
+	})
+}
+
+// SetEnabled enables or disables a code without deleting it. The admin
+// code cannot be disabled (programming mode would be unreachable).
+func (s *Store) SetEnabled(ctx context.Context, id int64, enabled bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, "UPDATE codes SET enabled = ? WHERE id = ? AND (kind != 'admin' OR ?)", enabled, id, enabled)
+		if err != nil {
+			return fmt.Errorf("codes: set enabled: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			var kind string
+			if tx.QueryRowContext(ctx, "SELECT kind FROM codes WHERE id = ?", id).Scan(&kind) == nil {
+				return fmt.Errorf("codes: the admin code cannot be disabled: %w", ErrInvalid)
+			}
+			return fmt.Errorf("codes: set enabled: %w", ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// Provisioned reports whether an admin code is set.
+func (s *Store) Provisioned(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.provisioned, s.checkOpen()
+}
+
+// Status is the store's state for lockctl status and D-Bus properties.
+type Status struct {
+	Provisioned    bool
+	SetupCode      bool // a setup code digest is installed (used while unprovisioned)
+	Codes          int  // stored codes, admin included
+	Failures       int  // consecutive wrong entries
+	LockedOutUntil time.Time
+	Notices        []Notice
+}
+
+// Status returns the store's state at now.
+func (s *Store) Status(ctx context.Context, now time.Time) (Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return Status{}, err
+	}
+	st := Status{Provisioned: s.provisioned, SetupCode: s.setup != nil, Failures: s.lock.failures,
+		LockedOutUntil: s.lock.until(now), Notices: append([]Notice(nil), s.notices...)}
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM codes").Scan(&st.Codes); err != nil {
+		return Status{}, fmt.Errorf("codes: status: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,221 @@
+package codes
+
+import (
+	"context"
+	"crypto/hmac"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Purpose says what a keypad entry is for. Its values equal lock.Purpose,
+// so the core converts with codes.Purpose(p).
+type Purpose int
+
+// Purposes of an entry.
+const (
+	PurposeOpen  Purpose = iota // "CODE #"
+	PurposeAdmin                // "* ADMIN #" on a provisioned unit
+	PurposeSetup                // "* SETUP #" on an unprovisioned unit
+)
+
+// Refusal reasons, the same strings as the lock core's Reason constants.
+const (
+	ReasonUnknown         = "unknown"
+	ReasonDisabled        = "disabled"
+	ReasonOutsideSchedule = "outside-schedule" // also: before valid-from
+	ReasonExpired         = "expired"
+	ReasonUsedUp          = "used-up"
+	ReasonLockedOut       = "locked-out"
+	ReasonUnprovisioned   = "unprovisioned"
+	ReasonClockUntrusted  = "clock-untrusted"
+	ReasonError           = "error"
+)
+
+// Verdict is the answer to one entry. It has the fields of lock.Verdict
+// in the same order, so the core converts with lock.Verdict(v).
+type Verdict struct {
+	OK       bool
+	Reason   string // why not, one of the Reason constants, when !OK
+	CodeID   int64  // the matching code, when one matched
+	Slot     int    // its keypad slot, 0 for the admin code
+	Kind     string // its Kind; "setup" for the setup code
+	Duress   bool   // a duress code: open, and raise a silent duress event
+	Lockout  bool   // this entry started or extended a lockout
+	Until    time.Time
+	Failures int // consecutive wrong entries after this one
+}
+
+// Err returns nil for a granted entry and otherwise an error wrapping
+// ErrLockedOut or ErrRefused, for callers that want one (D-Bus).
+func (v Verdict) Err() error {
+	switch {
+	case v.OK:
+		return nil
+	case v.Reason == ReasonLockedOut:
+		return fmt.Errorf("codes: entry refused: %w until %s", ErrLockedOut, v.Until.Format(time.RFC3339))
+	}
+	return fmt.Errorf("codes: %w: %s", ErrRefused, v.Reason)
+}
+
+// Verify checks one keypad entry and records its consequences durably
+// before it returns: the failure count and lockout, a use of a one-time
+// or limited code. The digits are neither logged nor kept.
+//
+//   - During a lockout every entry is refused (ReasonLockedOut) without
+//     being looked at, admin and setup codes included, and not counted.
+//   - Unprovisioned: PurposeOpen and PurposeAdmin are refused
+//     (ReasonUnprovisioned) without a check and not counted (they test no
+//     secret); PurposeSetup checks the setup code and a wrong one counts,
+//     so the setup code cannot be guessed faster than any other code.
+//   - A wrong entry (no such code, anything but 4..12 digits, a user code
+//     for PurposeAdmin, the admin code for PurposeOpen, the setup code once
+//     provisioned) counts towards the lockout. An entry that matches a code
+//     that is refused (disabled, expired, ...) neither counts nor resets
+//     the count: its owner is not punished, and a known expired code
+//     cannot reset an attacker's count.
+//   - A granted entry resets the count, except that only the admin code
+//     forgives wrong admin entries. Otherwise anyone with a user code
+//     could search the admin code space without ever being locked out
+//     (four guesses, own code, four guesses, ...). For the same reason the
+//     admin code does not open: it is for programming mode only, and the
+//     owner keeps a user code to open with.
+//
+// An error means the store failed; the verdict is then not OK.
+func (s *Store) Verify(ctx context.Context, p Purpose, code string, now time.Time) (Verdict, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return Verdict{Reason: ReasonError}, err
+	}
+	if until := s.lock.until(now); !until.IsZero() {
+		v := Verdict{Reason: ReasonLockedOut, Until: until, Failures: s.lock.failures}
+		return v, s.checkpointLockout(ctx, now)
+	}
+	if p == PurposeSetup {
+		if s.provisioned || s.setup == nil || len(code) != SetupDigits || !hmac.Equal(s.dig.setup(code), s.setup) {
+			return s.failure(ctx, ReasonUnknown, true, now)
+		}
+		return s.grant(ctx, nil, Verdict{Kind: "setup"}, now)
+	}
+	if !s.provisioned {
+		return Verdict{Reason: ReasonUnprovisioned, Failures: s.lock.failures}, nil
+	}
+	admin := p == PurposeAdmin
+	if !validSyntax(code) {
+		return s.failure(ctx, ReasonUnknown, admin, now)
+	}
+	c, err := s.lookupCode(ctx, s.dig.code(code))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && admin != (c.kind == KindAdmin)) {
+		return s.failure(ctx, ReasonUnknown, admin, now)
+	}
+	if err != nil {
+		return Verdict{Reason: ReasonError}, fmt.Errorf("codes: verify: %w", err)
+	}
+	v := Verdict{CodeID: c.id, Slot: c.slot, Kind: string(c.kind), Failures: s.lock.failures}
+	if v.Reason = s.refusal(c, now); v.Reason != "" {
+		return v, nil
+	}
+	return s.grant(ctx, c, v, now)
+}
+
+// grant accepts an entry (c is nil for the setup code). A use of a
+// limited code and a change of the failure count are written before it
+// returns; uses of unlimited codes wait for the next write (usage.go).
+func (s *Store) grant(ctx context.Context, c *codeRow, v Verdict, now time.Time) (Verdict, error) {
+	limited := c != nil && c.usesLeft.Valid
+	next := lockoutState{}
+	if c != nil && c.kind != KindAdmin { // a user code does not forgive admin guesses
+		next.failures, next.adminFailures = s.lock.adminFailures, s.lock.adminFailures
+		if next.failures > 0 {
+			next.end, next.duration = s.lock.end, s.lock.duration // ended: the until check passed
+		}
+	}
+	if limited || next.failures != s.lock.failures {
+		old := s.lock
+		s.lock = next
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			if limited {
+				r, err := tx.ExecContext(ctx, "UPDATE codes SET uses_left = uses_left - 1, uses = uses + 1, last_used_us = ? WHERE id = ? AND uses_left > 0", micros(now), c.id)
+				if err != nil {
+					return err
+				}
+				if n, _ := r.RowsAffected(); n != 1 {
+					return errors.New("use not recorded")
+				}
+			}
+			return s.saveLockout(ctx, tx, now)
+		})
+		if err != nil {
+			s.lock = old
+			return Verdict{Reason: ReasonError, CodeID: v.CodeID, Slot: v.Slot, Kind: v.Kind, Failures: old.failures},
+				fmt.Errorf("codes: record granted entry: %w", err)
+		}
+	}
+	if c != nil && !limited {
+		s.noteUse(c.id, now)
+	}
+	v.OK, v.Reason, v.Failures = true, "", s.lock.failures
+	v.Duress = c != nil && c.kind == KindDuress
+	return v, nil
+}
+
+// refusal returns why a matching code is refused at now, or "".
+func (s *Store) refusal(c *codeRow, now time.Time) string {
+	switch {
+	case !c.enabled:
+		return ReasonDisabled
+	case c.usesLeft.Valid && c.usesLeft.Int64 <= 0:
+		return ReasonUsedUp
+	}
+	if c.weekdays == 0 && !c.validFrom.Valid && !c.validUntil.Valid {
+		return ""
+	}
+	if !s.clockTrusted(now) {
+		return ReasonClockUntrusted
+	}
+	switch {
+	case c.validUntil.Valid && micros(now) >= c.validUntil.Int64:
+		return ReasonExpired
+	case c.validFrom.Valid && micros(now) < c.validFrom.Int64:
+		return ReasonOutsideSchedule
+	case c.weekdays != 0 && !inWindow(c.weekdays, c.from, c.until, now, s.opts.Location):
+		return ReasonOutsideSchedule
+	}
+	return ""
+}
+
+// clockTrusted: not before the build time, and synchronised if a check
+// is configured.
+func (s *Store) clockTrusted(now time.Time) bool {
+	if now.Before(s.opts.BuildTime) {
+		return false
+	}
+	return s.opts.ClockSynced == nil || s.opts.ClockSynced()
+}
+
+// codeRow is what Verify needs of a stored code.
+type codeRow struct {
+	id                    int64
+	kind                  Kind
+	slot                  int
+	enabled               bool
+	weekdays              Weekdays
+	from, until           TimeOfDay
+	validFrom, validUntil sql.NullInt64
+	usesLeft              sql.NullInt64
+}
+
+const lookupSQL = `SELECT id, kind, coalesce(slot, 0), enabled, weekdays, from_min, until_min,
+	valid_from_us, valid_until_us, uses_left FROM codes WHERE digest = ?`
+
+func (s *Store) lookupCode(ctx context.Context, digest []byte) (*codeRow, error) {
+	var c codeRow
+	err := s.lookup.QueryRowContext(ctx, digest).Scan(&c.id, &c.kind, &c.slot, &c.enabled, &c.weekdays,
+		&c.from, &c.until, &c.validFrom, &c.validUntil, &c.usesLeft)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
