@@ -132,7 +132,7 @@ test-arm64: ## test the hardware-free packages as arm64 binaries under qemu-aarc
 	  else echo "test-arm64: SKIPPED: missing $$(echo $$missing); 'sudo make deps' installs them" >&2; exit 0; fi; \
 	fi; \
 	echo "$(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$(echo $$pkgs)"; \
-	$(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$pkgs
+	LOCKD_TEST_EXEC='$(QEMU_ARM64)' $(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$pkgs
 
 .PHONY: bench
 bench: ## benchmarks, then cmd/lockbench if it exists

@@ -79,7 +79,11 @@ func crashHelper(mode, dir string) error {
 
 // helper starts the crash helper and returns its stdout lines.
 func helper(t *testing.T, mode, dir string) (*exec.Cmd, <-chan string) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// Under `go test -exec` (make test-arm64 runs these tests as arm64
+	// binaries in qemu-aarch64) the child needs the same wrapper; the
+	// Makefile passes it in LOCKD_TEST_EXEC.
+	argv := append(strings.Fields(os.Getenv("LOCKD_TEST_EXEC")), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), crashEnv+"="+mode+":"+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

@@ -3,7 +3,6 @@ package lock
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -413,11 +412,4 @@ func (c *Core) leaveMode() {
 	c.update(func(s *Status) { s.Mode = modeName(modeIdle) })
 	c.emit(Event{Kind: EventProgrammingEnd, Source: SourceKeypad, Reason: "timeout"})
 	c.idleBackground()
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return fmt.Sprint(err)
 }

@@ -15,7 +15,7 @@ import (
 // fakeDoor is a door sensor whose changes the test delivers with StepDoor.
 type fakeDoor struct{ open bool }
 
-func (d *fakeDoor) Open() bool                                  { return d.open }
+func (d *fakeDoor) Open() bool                                   { return d.open }
 func (d *fakeDoor) Run(ctx context.Context, _ chan<- bool) error { <-ctx.Done(); return nil }
 
 func doorCore(t *testing.T, mod func(*lock.Config)) (*lock.Core, *locktest.Bolt, *clocktest.Fake) {
