@@ -89,20 +89,24 @@ func (m *Matrix) loop(ctx context.Context, wake <-chan struct{}, events chan<- K
 	timer.Stop()
 	defer timer.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wake:
+		if settled == 0 {
+			// Idle: sleep until a column edge, then give the contact
+			// the debounce period to settle.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-wake:
+			}
+			if m.columns() == 0 {
+				continue // a glitch, or the edges of our own last scan
+			}
 		}
-		// Our own scans make edges too; with no key down they leave the
-		// columns as they were and are ignored here. With a key down, the
-		// same column levels can hide a release and a new press in that
-		// column, so every wake is scanned (one scan per debounce period
-		// while a key is held: a few microseconds of work, and none when
-		// idle).
-		if settled == 0 && m.columns() == 0 {
-			continue
-		}
+		// With a key down, look again every debounce period whether or
+		// not an edge came: a release and a new press in the same column
+		// leave the column levels as they were, and our own scans make
+		// edges of their own, so edges cannot be trusted to say when.
+		// That is one scan (microseconds) per 20 ms while a key is held,
+		// and none at all when idle.
 		timer.Reset(m.debounce)
 		select {
 		case <-ctx.Done():

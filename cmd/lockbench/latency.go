@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"lockd.dev/lockd/codes"
@@ -59,7 +61,8 @@ func keyToBolt(ctx context.Context, n, ncodes int) error {
 	if err != nil {
 		return err
 	}
-	core, err := lock.New(lock.Config{Keypad: debugKeypad{kp}, Bolt: motor, Codes: storeCodes{store}, Log: quiet})
+	rec := &recordKeypad{Matrix: kp}
+	core, err := lock.New(lock.Config{Keypad: rec, Bolt: motor, Codes: storeCodes{store}, Log: quiet})
 	if err != nil {
 		return err
 	}
@@ -84,8 +87,7 @@ func keyToBolt(ctx context.Context, n, ncodes int) error {
 		select {
 		case t1 = <-active:
 		case <-time.After(5 * time.Second):
-			drain(events)
-			return fmt.Errorf("iteration %d: motor never started", i)
+			return fmt.Errorf("iteration %d: motor never started; code %s; keys seen: %s; events: %s", i, code, rec.dump(), drain(events))
 		}
 		lat = append(lat, t1.Sub(t0)-debounce)
 		board.Matrix.Release('#')
@@ -127,31 +129,47 @@ func (s storeCodes) Verify(ctx context.Context, p lock.Purpose, code string, now
 	return lock.Verdict(v), err
 }
 
-func drain(events <-chan lock.Event) {
+func drain(events <-chan lock.Event) string {
+	var b strings.Builder
 	for {
 		select {
 		case e := <-events:
-			if os.Getenv("LOCKBENCH_DEBUG") != "" {
-				fmt.Printf("%+v\n", e)
-			}
+			fmt.Fprintf(&b, "%s/%s ", e.Kind, e.Reason)
 		default:
-			return
+			return b.String()
 		}
 	}
 }
 
-type debugKeypad struct{ *gpio.Matrix }
+// recordKeypad keeps the last key events, to explain a failed iteration.
+type recordKeypad struct {
+	*gpio.Matrix
+	mu   sync.Mutex
+	last []gpio.KeyEvent
+}
 
-func (d debugKeypad) Run(ctx context.Context, out chan<- gpio.KeyEvent) error {
-	if os.Getenv("LOCKBENCH_DEBUG") == "" {
-		return d.Matrix.Run(ctx, out)
-	}
+func (r *recordKeypad) Run(ctx context.Context, out chan<- gpio.KeyEvent) error {
 	in := make(chan gpio.KeyEvent)
 	go func() {
 		for e := range in {
-			fmt.Printf("key %q down=%v %s\n", e.Key, e.Down, e.Time.Format("05.000000"))
+			r.mu.Lock()
+			r.last = append(r.last, e)
+			if len(r.last) > 40 {
+				r.last = r.last[1:]
+			}
+			r.mu.Unlock()
 			out <- e
 		}
 	}()
-	return d.Matrix.Run(ctx, in)
+	return r.Matrix.Run(ctx, in)
+}
+
+func (r *recordKeypad) dump() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, e := range r.last {
+		fmt.Fprintf(&b, "%s%s@%s ", e.Key, map[bool]string{true: "v", false: "^"}[e.Down], e.Time.Format("05.000"))
+	}
+	return b.String()
 }
