@@ -81,7 +81,7 @@ func (m *Matrix) Run(ctx context.Context, events chan<- KeyEvent) (err error) {
 
 func (m *Matrix) loop(ctx context.Context, wake <-chan struct{}, events chan<- KeyEvent) error {
 	var (
-		settled uint64 // columns reading Low, all rows active, after the last scan
+		held    bool // the last scan found a key down
 		down    Key    // the key reported down, 0 if none
 		chord   bool   // several keys were down since all were last up
 		timer   = time.NewTimer(time.Hour)
@@ -89,7 +89,7 @@ func (m *Matrix) loop(ctx context.Context, wake <-chan struct{}, events chan<- K
 	timer.Stop()
 	defer timer.Stop()
 	for {
-		if settled == 0 {
+		if !held {
 			// Idle: sleep until a column edge, then give the contact
 			// the debounce period to settle.
 			select {
@@ -121,7 +121,11 @@ func (m *Matrix) loop(ctx context.Context, wake <-chan struct{}, events chan<- K
 		if err != nil {
 			return err
 		}
-		settled = m.columns()
+		// Whether to keep scanning comes from the scan itself: a separate
+		// read of the columns could see a release the scan did not, and
+		// the loop would then wait for an edge that has already come and
+		// gone, missing the release and the next press of the same key.
+		held = len(keys) > 0
 
 		var out [2]KeyEvent
 		n := 0

@@ -241,3 +241,18 @@ func TestSimCancelMidTravelStopsMotor(t *testing.T) {
 		t.Errorf("bolt at %v: expected it stopped mid-travel", p)
 	}
 }
+
+func TestRefreshReadsProvisioning(t *testing.T) {
+	r := newRig(t, sim.BoltLocked, func(c *lock.Config) { c.Codes.(*locktest.Codes).Admin = "" })
+	<-r.core.Ready()
+	if r.core.Status().Provisioned {
+		t.Fatal("provisioned without an admin code")
+	}
+	r.codes.SetAdmin(context.Background(), "864209", time.Now())
+	if err := r.core.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !r.core.Status().Provisioned {
+		t.Error("Refresh did not pick up the new admin code")
+	}
+}

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -31,7 +33,8 @@ type Board struct {
 	Red     *Output
 	Buzzer  *Output
 
-	pins map[string]*Pin
+	pins   map[string]*Pin
+	layout string
 }
 
 // NewBoard builds a board. The motor's limit switches and the door's reed
@@ -52,7 +55,7 @@ func NewBoard(cfg BoardConfig) (*Board, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.Matrix = m
+		b.Matrix, b.layout = m, layout
 		for i, p := range m.RowPins() {
 			b.add(fmt.Sprintf("KP_ROW%d", i), p)
 		}
@@ -103,4 +106,46 @@ func (b *Board) PinNames() []string {
 	}
 	sort.Strings(n)
 	return n
+}
+
+// Timing of Press: a brisk but human typist.
+const (
+	pressHold = 80 * time.Millisecond
+	pressGap  = 50 * time.Millisecond
+)
+
+// Press types keys on whichever keypad the board carries, as a person
+// would: through the electrical model, so the real scanner or Wiegand
+// decoder reads them. It returns once the last key is released.
+func (b *Board) Press(ctx context.Context, keys string) error {
+	for i := 0; i < len(keys); i++ {
+		if !strings.ContainsRune(b.keys(), rune(keys[i])) {
+			return fmt.Errorf("sim: no key %q on this keypad", keys[i])
+		}
+	}
+	if b.Wiegand != nil {
+		return b.Wiegand.Type(ctx, keys, pressGap)
+	}
+	return b.Matrix.Type(ctx, keys, pressHold, pressGap)
+}
+
+// keys lists the keys the keypad has.
+func (b *Board) keys() string {
+	if b.Wiegand != nil {
+		return "0123456789*#"
+	}
+	return strings.ReplaceAll(b.layout, "/", "")
+}
+
+// SetDoor opens or closes the door.
+func (b *Board) SetDoor(open bool) { b.Door.SetOpen(open) }
+
+// SetJam puts an obstacle in the bolt's way, or takes it away. A board
+// with a strike has nothing to jam and returns an error.
+func (b *Board) SetJam(jam bool) error {
+	if b.Motor == nil {
+		return fmt.Errorf("sim: a strike cannot jam")
+	}
+	b.Motor.SetJam(jam)
+	return nil
 }
