@@ -140,7 +140,8 @@ func openCodes(ctx context.Context, dir string, cfg config.Config, log *slog.Log
 			Base:      time.Duration(cfg.Codes.LockoutBase) * time.Second,
 			Max:       time.Duration(cfg.Codes.LockoutMax) * time.Second,
 		},
-		Retention: cfg.Codes.Retention,
+		Retention:   cfg.Codes.Retention,
+		ClockSynced: clockSynced(cfg.Codes.ClockSyncFile),
 	})
 	if err != nil {
 		log.Error("code store unavailable: keypad closed", "err", err)
@@ -196,4 +197,15 @@ func strikePulse(cfg config.Config, hw *board.Hardware) time.Duration {
 // turns at least once a second while healthy.
 func loopAlive(core *lock.Core, stale time.Duration) func() bool {
 	return func() bool { return time.Since(core.Heartbeat()) < stale }
+}
+
+// clockSynced returns the configured clock-sync check, or nil for none.
+func clockSynced(file string) func() bool {
+	if file == "" {
+		return nil
+	}
+	return func() bool {
+		_, err := os.Stat(file)
+		return err == nil
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -182,5 +183,61 @@ func TestHungLoopStopsWatchdog(t *testing.T) {
 	case m := <-msgs:
 		t.Fatalf("watchdog still pinging with a hung loop: %q", m)
 	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// TestUnreadableStoreKeepsKeypadClosed: a code store that cannot be opened
+// leaves lockd up, degraded, saying why, and opening nothing.
+func TestUnreadableStoreKeepsKeypadClosed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "codes.db"), 0o700); err != nil { // not a database
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	checked := make(chan error, 1)
+	o := options{sim: true, stateDir: dir, configPath: "/nonexistent", bus: "system",
+		onReady: func(b *sim.Board, c *lock.Core) {
+			go func() {
+				events, stop := c.Subscribe(64)
+				defer stop()
+				s := c.Status()
+				if len(s.Warnings()) == 0 || s.Provisioned {
+					checked <- fmt.Errorf("status %+v: want a health warning and unprovisioned", s)
+					return
+				}
+				if err := b.Press(ctx, "12345678#"); err != nil {
+					checked <- err
+					return
+				}
+				for e := range events {
+					if e.Kind == lock.EventDenied {
+						if e.Reason != lock.ReasonError {
+							checked <- fmt.Errorf("denied for %q, want %q", e.Reason, lock.ReasonError)
+						}
+						break
+					}
+				}
+				if b.Motor.Position() != sim.BoltLocked || b.Motor.Moving() != 0 {
+					checked <- fmt.Errorf("bolt moved with no code store")
+				}
+				checked <- nil
+			}()
+		}}
+	done := make(chan error, 1)
+	go func() { done <- daemon(ctx, o) }()
+	select {
+	case err := <-checked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-done:
+		t.Fatalf("daemon ended: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("timed out")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -81,6 +81,10 @@ type Codes struct {
 	LockoutMax   int    `toml:"lockout_max"`   // seconds, cap of the doubling
 	Retention    int    `toml:"audit_retention"`
 	TimeZone     string `toml:"timezone"` // for scheduled codes; "" = the system's
+	// ClockSyncFile, when set, must exist for time-limited codes to be
+	// honoured (systemd-timesyncd touches /run/systemd/timesync/synchronized
+	// once the clock is synchronised).
+	ClockSyncFile string `toml:"clock_sync_file"`
 }
 
 // Update is the [update] table of DESIGN.md.
