@@ -304,10 +304,10 @@ func (c *Core) idleBackground() {
 		c.background(gpio.PatternError)
 	case !s.LockedOutUntil.IsZero():
 		c.background(gpio.PatternLockedOut)
-	case !s.Provisioned:
-		c.background(gpio.PatternUnprovisioned)
 	case c.entry.mode != modeIdle:
 		c.background(gpio.PatternProgramming)
+	case !s.Provisioned:
+		c.background(gpio.PatternUnprovisioned)
 	default:
 		c.background(gpio.PatternIdle)
 	}
