@@ -93,3 +93,14 @@ func modeName(m mode) string {
 	}
 	return "idle"
 }
+
+// SetWarning records a health problem of a subsystem outside the core
+// (D-Bus, the updater), or clears it when problem is empty. It shows in
+// Status and so in STATUS= and on D-Bus.
+func (c *Core) SetWarning(part, problem string) {
+	if problem == "" {
+		c.clearHealth(part)
+		return
+	}
+	c.setHealth(part, problem)
+}

@@ -96,6 +96,11 @@ func daemon(ctx context.Context, o options) error {
 	case err := <-done:
 		return err
 	}
+	if err := serveBus(ctx, o.bus, core, store, simBoard, log); err != nil {
+		// The keypad and the bolt work without D-Bus; say what is missing.
+		log.Error("D-Bus unavailable; the lock runs from its keypad only", "err", err)
+		core.SetWarning("dbus", err.Error())
+	}
 	_ = sdnotify.Send("READY=1\nSTATUS=" + statusLine(core.Status()))
 	log.Info("lockd ready", "state", core.Status().State, "sim", o.sim)
 	go sdnotify.Watchdog(ctx, sdnotify.WatchdogInterval(), loopAlive(core, 3*time.Second), sdnotify.Send)
