@@ -63,7 +63,7 @@ func TestStopMidTravel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	moving := make(chan *sim.Board, 1)
-	o := options{sim: true, stateDir: t.TempDir(), configPath: "/nonexistent", bus: "system",
+	o := options{sim: true, stateDir: t.TempDir(), configPath: "/nonexistent", bus: "unix:path=/nonexistent/bus", // no bus: the keypad path alone
 		onReady: func(b *sim.Board, c *lock.Core) {
 			go func() {
 				if err := c.Unlock(ctx, lock.SourceDBus, 0); err != nil {
@@ -112,7 +112,7 @@ func TestBinaryNotifiesAndStops(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	sock, msgs := notifySocket(t)
-	cmd := exec.Command(bin, "--sim", "--state-dir", t.TempDir())
+	cmd := exec.Command(bin, "--sim", "--state-dir", t.TempDir(), "--bus", "unix:path=/nonexistent/bus")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
 	cmd.Stderr = os.Stderr
 	start := time.Now()
@@ -196,7 +196,7 @@ func TestUnreadableStoreKeepsKeypadClosed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	checked := make(chan error, 1)
-	o := options{sim: true, stateDir: dir, configPath: "/nonexistent", bus: "system",
+	o := options{sim: true, stateDir: dir, configPath: "/nonexistent", bus: "unix:path=/nonexistent/bus", // no bus: the keypad path alone
 		onReady: func(b *sim.Board, c *lock.Core) {
 			go func() {
 				events, stop := c.Subscribe(64)
