@@ -16,11 +16,19 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,size")
+	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,size")
 	idleFor := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	iters := flag.Int("n", 200, "key-to-bolt iterations")
 	codesN := flag.Int("codes", 10_000, "stored codes during the latency run")
+	denyAddr := flag.String("deny-client", "", "internal: run as the unprivileged D-Bus client against this bus")
 	flag.Parse()
+	if *denyAddr != "" {
+		if err := denyClient(*denyAddr, *iters); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
@@ -44,6 +52,7 @@ func main() {
 	defer cleanup()
 	run("ready", func(ctx context.Context) error { return execToReady(ctx, bin, *codesN) })
 	run("idle", func(ctx context.Context) error { return idle(ctx, bin, *idleFor) })
+	run("dbus", func(ctx context.Context) error { return dbusBench(ctx, bin) })
 	run("size", binarySize)
 	if failed {
 		os.Exit(1)

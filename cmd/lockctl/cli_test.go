@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// runCLI runs lockctl in-process with stdin and returns its exit status
+// and output.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestUsageErrors checks that command-line mistakes exit 2 with the
+// reason and a usage line, before any bus is needed (--bus points
+// nowhere, so a test that reached the bus would exit 1).
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args      []string
+		wantErr   string // in stderr
+		wantUsage string // the usage line names this
+	}{
+		{nil, "no command given", "COMMAND"},
+		{[]string{"frob"}, `unknown command "frob"`, "lockctl help"},
+		{[]string{"--frob", "status"}, "flag provided but not defined: -frob", "COMMAND"},
+		{[]string{"status", "extra"}, `status: unexpected argument "extra"`, "lockctl [--bus system|session|ADDRESS] [--json] status"},
+		{[]string{"status", "--frob"}, "status: flag provided but not defined", "status"},
+		{[]string{"lock", "--timeout", "0s"}, "lock: --timeout must be positive", "lock [--no-wait]"},
+		{[]string{"unlock", "--timeout", "soon"}, "invalid value", "unlock [--no-wait]"},
+		{[]string{"setup", "1234"}, `setup: unexpected argument "1234"`, "setup"},
+		{[]string{"code"}, "code: missing subcommand", "code add"},
+		{[]string{"code", "frob"}, `code: unknown subcommand "frob"`, "code list"},
+		{[]string{"code", "add", "1234"}, `code add: unexpected argument "1234"`, "code add [--label L]"},
+		{[]string{"code", "add", "--from", "25:00"}, `--from "25:00": want HH:MM`, "code add"},
+		{[]string{"code", "add", "--valid-until", "tomorrow"}, `--valid-until "tomorrow"`, "code add"},
+		{[]string{"code", "add", "--uses", "0"}, "--uses must be at least 1", "code add"},
+		{[]string{"code", "remove"}, "code remove: missing argument", "code remove ID"},
+		{[]string{"code", "remove", "x"}, `ID must be a code id`, "code remove ID"},
+		{[]string{"code", "enable", "0"}, `ID must be a code id`, "code enable ID"},
+		{[]string{"code", "disable", "1", "2"}, `unexpected argument "2"`, "code disable ID"},
+		{[]string{"log", "-n", "-1"}, "-n must be >= 0", "log [-n N]"},
+		{[]string{"log", "--tail"}, "flag provided but not defined: -tail", "log"},
+		{[]string{"update"}, "update: missing subcommand", "update install FILE"},
+		{[]string{"update", "install"}, "update install: missing argument", "update install FILE"},
+		{[]string{"update", "status", "now"}, `unexpected argument "now"`, "update status"},
+		{[]string{"sim"}, "sim: missing subcommand", "sim press KEYS"},
+		{[]string{"sim", "press"}, "sim press: missing argument", "sim press KEYS"},
+		{[]string{"sim", "press", ""}, "KEYS is empty", "sim press KEYS"},
+		{[]string{"sim", "door", "ajar"}, `want open or closed, not "ajar"`, "sim door open|closed"},
+		{[]string{"sim", "jam", "yes"}, `want on or off, not "yes"`, "sim jam on|off"},
+		{[]string{"--bus", "nowhere", "status"}, `--bus "nowhere": want system, session or a D-Bus address`, "COMMAND"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := tt.args
+			if !strings.Contains(strings.Join(args, " "), "--bus") {
+				args = append([]string{"--bus", "unix:path=/nonexistent/lockctl-test"}, args...)
+			}
+			code, out, errOut := runCLI(t, "", args...)
+			if code != 2 {
+				t.Errorf("exit status %d, want 2; stderr:\n%s", code, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			if !strings.HasPrefix(errOut, "lockctl: ") || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr does not start with lockctl: and contain %q:\n%s", tt.wantErr, errOut)
+			}
+			if !strings.Contains(errOut, "\nusage: lockctl ") || !strings.Contains(errOut, tt.wantUsage) {
+				t.Errorf("stderr has no usage line naming %q:\n%s", tt.wantUsage, errOut)
+			}
+		})
+	}
+}
+
+// TestHelp checks help goes to stdout with status 0 and lists every
+// command.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("%v: exit %d, stderr %q; want 0 and nothing", args, code, errOut)
+		}
+		for _, c := range commands {
+			if !strings.Contains(out, "  "+c.path) {
+				t.Errorf("%v: help does not list %q", args, c.path)
+			}
+		}
+	}
+	code, out, _ := runCLI(t, "", "code", "add", "--help")
+	if code != 0 || !strings.HasPrefix(out, "usage: lockctl") || !strings.Contains(out, "--valid-from") {
+		t.Errorf("code add --help: exit %d, stdout:\n%s", code, out)
+	}
+}
+
+// TestNoBus checks that an unreachable bus is a failure (1), not a usage
+// error, and says so.
+func TestNoBus(t *testing.T) {
+	for _, args := range [][]string{{"status"}, {"lock"}, {"code", "list"}, {"log", "--follow"}, {"sim", "door", "open"}} {
+		code, _, errOut := runCLI(t, "", append([]string{"--bus", "unix:path=/nonexistent/lockctl-test"}, args...)...)
+		if code != 1 || !strings.Contains(errOut, "lockctl: cannot reach lockd") {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and \"cannot reach lockd\"", args, code, errOut)
+		}
+	}
+}
+
+// TestFlagsAnywhere checks the global options work after the command and
+// between positional arguments.
+func TestFlagsAnywhere(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantJSON bool
+		wantBus  string
+		wantPos  []string
+	}{
+		{[]string{"--json", "3"}, true, "system", []string{"3"}},
+		{[]string{"3", "--json"}, true, "system", []string{"3"}},
+		{[]string{"3", "--bus", "session"}, false, "session", []string{"3"}},
+		{[]string{"--", "-3"}, false, "system", []string{"-3"}},
+	}
+	for _, tt := range tests {
+		a := &app{bus: "system"}
+		pos, err := a.parse("code remove", a.flagSet("code remove"), tt.args, 1, 1)
+		if err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+			continue
+		}
+		if a.json != tt.wantJSON || a.bus != tt.wantBus || strings.Join(pos, " ") != strings.Join(tt.wantPos, " ") {
+			t.Errorf("%v: json %v bus %q pos %q; want %v %q %q", tt.args, a.json, a.bus, pos, tt.wantJSON, tt.wantBus, tt.wantPos)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package dbusapi
+
+import (
+	"context"
+	"time"
+
+	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/lock"
+)
+
+// Lock is the lock core as the service uses it (*lock.Core). Lock and
+// Unlock return once the command is accepted; Lock returns lock.ErrDoorOpen
+// when it waits for the door to close, lock.ErrStopped when the core is
+// not running. Subscribe may drop events for a slow subscriber; the
+// service re-reads Status every second so properties still converge.
+// Refresh re-reads provisioning and lockout from the store after a
+// Codes1 change.
+type Lock interface {
+	Status() lock.Status
+	Lock(ctx context.Context, source string, uid int) error
+	Unlock(ctx context.Context, source string, uid int) error
+	Subscribe(n int) (<-chan lock.Event, func())
+	Refresh(ctx context.Context) error
+}
+
+// Codes is the code store as the service uses it (*codes.Store). Errors
+// wrap the codes sentinels (ErrWeakCode, ErrDuplicate, ErrNotFound, ...),
+// which the service maps to D-Bus errors; their text never holds digits.
+type Codes interface {
+	SetAdmin(ctx context.Context, code string, now time.Time) error
+	Add(ctx context.Context, label, code string, o codes.AddOptions) (codes.Info, error)
+	List(ctx context.Context) ([]codes.Info, error)
+	Remove(ctx context.Context, id int64) error
+	SetEnabled(ctx context.Context, id int64, enabled bool) error
+	ResetLockout(ctx context.Context) error
+	Log(ctx context.Context, after int64, limit int) ([]codes.AuditEvent, error)
+	Record(ctx context.Context, e codes.AuditEvent) error
+}
+
+// Simulator is the simulated board (*sim.Board). Press types keys through
+// the electrical model and returns once the last key is released; it
+// fails for a key the keypad does not have. SetJam fails on a board with a
+// strike.
+type Simulator interface {
+	Press(ctx context.Context, keys string) error
+	SetDoor(open bool)
+	SetJam(jam bool) error
+}

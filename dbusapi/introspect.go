@@ -1,0 +1,78 @@
+package dbusapi
+
+import (
+	"encoding/xml"
+	"regexp"
+	"strings"
+
+	"github.com/godbus/dbus/v5/introspect"
+	"github.com/godbus/dbus/v5/prop"
+)
+
+const introspectable = "org.freedesktop.DBus.Introspectable"
+
+// introspection is the XML Introspect returns: the standard interfaces,
+// then every io.lockd.* interface exported.
+func (s *Service) introspection() string {
+	n := introspect.Node{Interfaces: []introspect.Interface{
+		introspect.IntrospectData, introspect.PeerData, prop.IntrospectData,
+	}}
+	for _, o := range s.objects() {
+		n.Interfaces = append(n.Interfaces, o.spec)
+	}
+	return marshalNode(n)
+}
+
+// InterfaceXML returns the introspection of the io.lockd.* interfaces,
+// Simulator1 included, with a comment on what the a{sv} carry: the
+// content of the shipped systemd/io.lockd.Lock1.xml (installed in
+// /usr/share/dbus-1/interfaces/). A test keeps the two equal, and the
+// file equal to what a running lockd introspects as.
+func InterfaceXML() string {
+	var n introspect.Node
+	for _, o := range interfaces(nil, true) {
+		n.Interfaces = append(n.Interfaces, o.spec)
+	}
+	return strings.Replace(marshalNode(n), "\n<node>", "\n"+xmlComment+"<node>", 1)
+}
+
+const xmlComment = `<!--
+  lockd's D-Bus interfaces: bus name io.lockd.Lock1, object /io/lockd/Lock1.
+  Generated from package dbusapi (go test ./dbusapi -run XML -update).
+  io.lockd.Simulator1 exists only in the simulation (lockd with the sim flag).
+
+  Lock1.Event details and Codes1.Log entries (a{sv}; a key is there only
+  when it applies, uid always): time t (µs since the epoch), source s,
+  reason s, code_id u, code_kind s, slot u, uid i (-1: not a D-Bus caller),
+  until t (end of a lockout); Log adds kind s and details a{ss}.
+  Codes1.List details: kind s, slot u, enabled b, uses u, created t,
+  weekdays s + from s + until s (HH:MM, scheduled codes), valid_from t,
+  valid_until t, uses_left u (limited codes), last_used t.
+  Codes1.Add options: kind s, weekdays s or as, from s, until s (HH:MM
+  local time), valid_from t, valid_until t (µs since the epoch), uses u.
+  Nothing lockd sends ever holds code digits or digests.
+
+  Methods that change anything need root or group lockd-admin
+  (org.freedesktop.DBus.Error.AccessDenied otherwise); bad arguments get
+  org.freedesktop.DBus.Error.InvalidArgs with a reason. Other errors:
+  io.lockd.Error.DoorOpen (Lock waits for the door to close),
+  io.lockd.Error.Unavailable, io.lockd.Error.Unprovisioned,
+  io.lockd.Error.Full, org.freedesktop.DBus.Error.Failed.
+-->
+`
+
+func marshalNode(n introspect.Node) string {
+	b, err := xml.MarshalIndent(n, "", "  ")
+	if err != nil {
+		panic("dbusapi: introspection does not marshal: " + err.Error()) // static data: a bug
+	}
+	return doctype + emptyElement.ReplaceAllString(string(b), "<$1$2/>") + "\n"
+}
+
+const doctype = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+`
+
+// emptyElement matches <x ...></x>, which encoding/xml writes for an
+// element without children, to write it as <x .../>.
+var emptyElement = regexp.MustCompile(`<(\w+)([^<>]*)></(\w+)>`)

@@ -1,0 +1,81 @@
+package dbusapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/godbus/dbus/v5/introspect"
+
+	"lockd.dev/lockd/dbusapi/wire"
+)
+
+// maxPress bounds Press: a person types a few dozen keys at most; each
+// takes ~130 ms on the simulated keypad, so 32 stay within callTimeout.
+const maxPress = 32
+
+// sim1 is io.lockd.Simulator1, exported only with lockd --sim. It drives
+// the simulated board, so the same authorisation applies as for Lock1:
+// pressing the right keys opens the door.
+type sim1 struct{ s *Service }
+
+// Press types keys on the simulated keypad through the real scanner.
+func (m sim1) Press(msg dbus.Message, keys string) *dbus.Error {
+	return m.s.simulate(msg, "Press", func(ctx context.Context) *dbus.Error {
+		if keys == "" || len(keys) > maxPress {
+			return invalidArgs("keys: 1 to %d keys", maxPress)
+		}
+		ctx, cancel := context.WithTimeout(ctx, time.Second+time.Duration(len(keys))*200*time.Millisecond)
+		defer cancel()
+		if err := m.s.cfg.Sim.Press(ctx, keys); err != nil {
+			if ctx.Err() != nil {
+				return callError(err)
+			}
+			return invalidArgs("%v", err) // a key the keypad does not have
+		}
+		return nil
+	})
+}
+
+// SetDoor opens or closes the simulated door.
+func (m sim1) SetDoor(msg dbus.Message, open bool) *dbus.Error {
+	return m.s.simulate(msg, "SetDoor", func(context.Context) *dbus.Error {
+		m.s.cfg.Sim.SetDoor(open)
+		return nil
+	})
+}
+
+// SetJam puts an obstacle in the bolt's way, or takes it away.
+func (m sim1) SetJam(msg dbus.Message, jammed bool) *dbus.Error {
+	return m.s.simulate(msg, "SetJam", func(context.Context) *dbus.Error {
+		if err := m.s.cfg.Sim.SetJam(jammed); err != nil {
+			return dbusError(wire.ErrFailed, "%v", err)
+		}
+		return nil
+	})
+}
+
+func (s *Service) simulate(msg dbus.Message, method string, fn func(context.Context) *dbus.Error) *dbus.Error {
+	sender, derr := s.begin(msg)
+	if derr != nil {
+		return derr
+	}
+	ctx, cancel := s.callContext()
+	defer cancel()
+	if _, derr := s.authorize(ctx, sender, wire.Simulator1+"."+method); derr != nil {
+		return derr
+	}
+	return fn(ctx)
+}
+
+func sim1Spec() introspect.Interface {
+	in := func(name, typ string) introspect.Arg { return introspect.Arg{Name: name, Type: typ, Direction: "in"} }
+	return introspect.Interface{
+		Name: wire.Simulator1,
+		Methods: []introspect.Method{
+			{Name: "Press", Args: []introspect.Arg{in("keys", "s")}},
+			{Name: "SetDoor", Args: []introspect.Arg{in("open", "b")}},
+			{Name: "SetJam", Args: []introspect.Arg{in("jammed", "b")}},
+		},
+	}
+}

@@ -1,0 +1,99 @@
+// Package wire holds the names and shapes of lockd's D-Bus API that both
+// ends use: the bus name, object path, interfaces, error names, Codes1.Add
+// option keys and the keys of the a{sv} details lockd sends, plus Dial. It
+// imports only godbus, so lockctl can use it without linking the code
+// store (SQLite, cgo) that package dbusapi needs.
+package wire
+
+import "github.com/godbus/dbus/v5"
+
+// The bus name, the one object, and its interfaces (DESIGN.md "D-Bus").
+const (
+	BusName                    = "io.lockd.Lock1"
+	ObjectPath dbus.ObjectPath = "/io/lockd/Lock1"
+
+	Lock1      = "io.lockd.Lock1"
+	Codes1     = "io.lockd.Codes1"
+	Simulator1 = "io.lockd.Simulator1"
+
+	// Event is the member name of the signal Lock1.Event(s kind, a{sv} details).
+	Event = "Event"
+)
+
+// Properties of io.lockd.Lock1. Every one emits PropertiesChanged.
+const (
+	PropState          = "State"          // s: locked unlocked locking unlocking jammed unknown
+	PropDoorOpen       = "DoorOpen"       // b
+	PropHasDoor        = "HasDoor"        // b: false when no door sensor is fitted
+	PropProvisioned    = "Provisioned"    // b: an admin code is set
+	PropLockedOutUntil = "LockedOutUntil" // t: µs since the epoch, 0 = no keypad lockout
+	PropMode           = "Mode"           // s: keypad mode: idle programming setup confirm
+	PropHealth         = "Health"         // as: "subsystem: problem", sorted; empty when healthy
+)
+
+// Error names. Every error carries one string: the reason, for a person.
+const (
+	ErrAccessDenied = "org.freedesktop.DBus.Error.AccessDenied"
+	ErrInvalidArgs  = "org.freedesktop.DBus.Error.InvalidArgs"
+	ErrFailed       = "org.freedesktop.DBus.Error.Failed" // the store or the lock failed
+	// ErrUnavailable: the code store could not be opened, or the lock
+	// core is not running.
+	ErrUnavailable = "io.lockd.Error.Unavailable"
+	// ErrDoorOpen: Lock() was accepted but waits for the door to close.
+	ErrDoorOpen = "io.lockd.Error.DoorOpen"
+	// ErrUnprovisioned: Codes1.Add before the admin code is set.
+	ErrUnprovisioned = "io.lockd.Error.Unprovisioned"
+	// ErrFull: every keypad slot is taken.
+	ErrFull = "io.lockd.Error.Full"
+)
+
+// Keys of the Codes1.Add options (a{sv}). Unknown keys and other types are
+// InvalidArgs naming the key.
+const (
+	OptKind       = "kind"        // s: user scheduled expiring one-time limited duress (default user)
+	OptWeekdays   = "weekdays"    // s "mon,tue" or as ["mon","tue"]
+	OptFrom       = "from"        // s "HH:MM", local time of day
+	OptUntil      = "until"       // s "HH:MM"
+	OptValidFrom  = "valid_from"  // t µs since the epoch, 0 = none
+	OptValidUntil = "valid_until" // t µs since the epoch, 0 = none
+	OptUses       = "uses"        // u
+)
+
+// Keys of the details lockd sends: Event signals, Codes1.Log entries and
+// Codes1.List entries. A key is present only when it applies, except uid
+// in events and log entries (-1: not a D-Bus caller). Nothing lockd sends
+// ever holds code digits or digests.
+const (
+	KeyTime     = "time"      // t µs since the epoch
+	KeyKind     = "kind"      // s: event kind (Log), code kind (List)
+	KeySource   = "source"    // s: keypad card dbus auto-relock door start manual bolt codes
+	KeyReason   = "reason"    // s
+	KeyCodeID   = "code_id"   // u
+	KeyCodeKind = "code_kind" // s
+	KeySlot     = "slot"      // u keypad slot
+	KeyUID      = "uid"       // i caller's Unix UID, -1 none
+	KeyUntil    = "until"     // t end of a lockout
+	KeyDetails  = "details"   // a{ss}: extra audit details (Log only)
+
+	// List only.
+	KeyEnabled    = "enabled"     // b
+	KeyWeekdays   = "weekdays"    // s "mon,tue"; with from/until for scheduled codes
+	KeyFrom       = "from"        // s "HH:MM"
+	KeyUntilTime  = "until"       // s "HH:MM" (List: time of day; events: KeyUntil)
+	KeyValidFrom  = "valid_from"  // t
+	KeyValidUntil = "valid_until" // t
+	KeyUses       = "uses"        // u times granted
+	KeyUsesLeft   = "uses_left"   // u, only for codes with limited uses
+	KeyCreated    = "created"     // t
+	KeyLastUsed   = "last_used"   // t, only once used
+)
+
+// Event kinds lockd adds to those of the lock core (lock.Event*) for what
+// happens over D-Bus. The lock core's code-added, code-removed,
+// admin-changed and setup kinds are reused for D-Bus code changes.
+const (
+	EventAccessDenied = "access-denied" // reason: the method; uid: the caller
+	EventCodeEnabled  = "code-enabled"
+	EventCodeDisabled = "code-disabled"
+	EventLockoutReset = "lockout-reset"
+)
