@@ -15,6 +15,7 @@ import (
 	"lockd.dev/lockd/gpio/sim"
 	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/updater/ubootenv"
 )
 
 // options are the daemon's flags (DESIGN.md "Commands").
@@ -33,12 +34,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	err := run(ctx, os.Args[1:])
 	stop()
-	if err != nil {
+	var status exitStatus
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &status):
+		os.Exit(int(status)) // the subcommand has said why
+	case errors.As(err, &usage):
 		fmt.Fprintln(os.Stderr, "lockd:", err)
-		var u usageError
-		if errors.As(err, &u) {
-			os.Exit(2)
-		}
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "lockd:", err)
 		os.Exit(1)
 	}
 }
@@ -46,11 +52,21 @@ func main() {
 // usageError is a command-line mistake (exit status 2).
 type usageError struct{ error }
 
+// exitStatus is the status of a subcommand that printed its own errors.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 func run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "factory-init":
 			return factoryInit(args[1:])
+		case "bootenv":
+			if code := ubootenv.Main(ctx, args[1:], os.Stdout, os.Stderr); code != 0 {
+				return exitStatus(code)
+			}
+			return nil
 		}
 	}
 	o, err := parseFlags(args)
@@ -69,7 +85,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.bus, "bus", "system", "D-Bus to serve on: system, session or an ADDRESS")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: lockd [--config FILE] [--sim] [--state-dir DIR] [--bus system|session|ADDRESS]\n"+
-			"       lockd factory-init --state-dir DIR [--force]\n")
+			"       lockd factory-init --state-dir DIR [--force]\n"+
+			"       lockd bootenv [--fw-env-config FILE] print [NAME...] | set NAME=VALUE...\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,180 @@
+package ubootenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Update changes the variables in set, in one write of one copy: a
+// non-empty value sets a variable, an empty one deletes it (as `setenv
+// name` with no value does in U-Boot). Every name and value is checked
+// before anything is written (ErrInvalid, ErrReadOnly), and so is the size
+// (ErrTooLarge). It needs a valid environment (ErrNoValidEnv) and writes
+// nothing when set changes nothing, as fw_setenv does. The copy written is
+// the one not in use (redundant) or the only one; see the package
+// documentation for what a power cut during the write leaves behind.
+func (e *Env) Update(ctx context.Context, set map[string]string) error {
+	names := slices.Sorted(maps.Keys(set)) // the same error for the same input
+	for _, n := range names {
+		if err := checkVar(n, set[n], false); err != nil {
+			return err
+		}
+	}
+	release, err := e.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	s, err := e.load(ctx)
+	if err != nil {
+		return err
+	}
+	next := maps.Clone(s.vars)
+	ro := protected(s.vars[flagsVar])
+	changed := false
+	for _, n := range names {
+		v := set[n]
+		old, exists := next[n]
+		if (v == "" && !exists) || (v != "" && exists && old == v) {
+			continue
+		}
+		if exists && ro[n] {
+			return fmt.Errorf("%w: %q (%s=%s)", ErrReadOnly, n, flagsVar, s.vars[flagsVar])
+		}
+		if v == "" {
+			delete(next, n)
+		} else {
+			next[n] = v
+		}
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return e.write(ctx, s, next)
+}
+
+// WriteAll replaces the whole environment with vars, whatever the copies
+// hold, valid or not: it is how an image build or a repair creates an
+// environment. vars must be complete: a U-Boot that keeps its environment
+// in a file (uboot.env on FAT) uses exactly what it finds there, so an
+// environment without U-Boot's defaults (bootcmd, ...) leaves the board at
+// its prompt. A variable with an empty value is left out, as U-Boot
+// cannot hold one either.
+func (e *Env) WriteAll(ctx context.Context, vars map[string]string) error {
+	all := make(map[string]string, len(vars))
+	for _, n := range slices.Sorted(maps.Keys(vars)) {
+		if err := checkVar(n, vars[n], true); err != nil {
+			return err
+		}
+		if vars[n] != "" {
+			all[n] = vars[n]
+		}
+	}
+	release, err := e.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	s, err := e.load(ctx)
+	if err != nil && !errors.Is(err, ErrNoValidEnv) {
+		return err
+	}
+	return e.write(ctx, s, all)
+}
+
+// write stores vars in the copy that is not in use, numbered one past the
+// copy in use (libubootenv's libuboot_env_store).
+func (e *Env) write(ctx context.Context, s *snapshot, vars map[string]string) error {
+	data, err := encodeData(vars, e.size-headerSize(e.redundant))
+	if err != nil {
+		return err
+	}
+	target, flags := 0, byte(0)
+	if e.redundant {
+		target, flags = 1-s.cur, s.flags[s.cur]+1
+	}
+	block := encodeBlock(data, e.redundant, flags)
+	if err := ctx.Err(); err != nil { // the last moment a cancel leaves everything as it was
+		return fmt.Errorf("ubootenv: write: %w", err)
+	}
+	d := e.copies[target]
+	if !e.redundant && wholeFile(d) {
+		err = e.replaceFile(d, block)
+	} else {
+		err = e.writeInPlace(d, block)
+	}
+	if err != nil {
+		return fmt.Errorf("ubootenv: write copy %d, %s: %w", target+1, d, err)
+	}
+	return nil
+}
+
+// wholeFile reports whether a copy is a plain file of its own, which can be
+// replaced by a rename.
+func wholeFile(d device) bool {
+	if d.block || d.offset != 0 {
+		return false
+	}
+	fi, err := os.Stat(d.path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() <= d.Size
+}
+
+// writeInPlace overwrites a copy with one write, then fsyncs it.
+func (e *Env) writeInPlace(d device, block []byte) error {
+	f, err := e.st.Open(d.path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if err := writeSync(f, block, d.offset); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// replaceFile writes block to a temporary file beside the copy, fsyncs it,
+// renames it over the copy and fsyncs the directory. The temporary file
+// has a fixed name, so one left by a power cut is reused, not piled up.
+func (e *Env) replaceFile(d device, block []byte) error {
+	dir, base := filepath.Split(d.path)
+	tmp := filepath.Join(dir, "."+base+".lockd-tmp")
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(d.path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	f, err := e.st.Open(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	err = writeSync(f, block, 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = e.st.Rename(tmp, d.path)
+	}
+	if err != nil {
+		_ = e.st.Remove(tmp) // best effort: a leftover is truncated next time
+		return err
+	}
+	return e.st.SyncDir(filepath.Clean(dir))
+}
+
+// writeSync writes block at off in one call and fsyncs it.
+func writeSync(f Device, block []byte, off int64) error {
+	n, err := f.WriteAt(block, off)
+	if err == nil && n < len(block) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return err
+	}
+	return f.Sync()
+}
