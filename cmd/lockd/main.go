@@ -15,6 +15,7 @@ import (
 	"lockd.dev/lockd/gpio/sim"
 	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/updater/bundle"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -57,16 +58,23 @@ type exitStatus int
 
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// err is nil for status 0.
+func (e exitStatus) err() error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
 func run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "factory-init":
 			return factoryInit(args[1:])
 		case "bootenv":
-			if code := ubootenv.Main(ctx, args[1:], os.Stdout, os.Stderr); code != 0 {
-				return exitStatus(code)
-			}
-			return nil
+			return exitStatus(ubootenv.Main(ctx, args[1:], os.Stdout, os.Stderr)).err()
+		case "bundle":
+			return exitStatus(bundle.Main(ctx, args[1:], os.Stdout, os.Stderr)).err()
 		}
 	}
 	o, err := parseFlags(args)
@@ -86,7 +94,8 @@ func parseFlags(args []string) (options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: lockd [--config FILE] [--sim] [--state-dir DIR] [--bus system|session|ADDRESS]\n"+
 			"       lockd factory-init --state-dir DIR [--force]\n"+
-			"       lockd bootenv [--fw-env-config FILE] print [NAME...] | set NAME=VALUE...\n")
+			"       lockd bootenv [--fw-env-config FILE] print [NAME...] | set NAME=VALUE...\n"+
+			"       lockd bundle keygen|create|inspect|verify ...\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

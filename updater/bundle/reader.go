@@ -1,0 +1,86 @@
+package bundle
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Reader reads one bundle front to back. Open has already verified the
+// signed manifest; the image is verified as it streams through Image.
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	m        Manifest
+	manifest []byte
+	keyID    KeyID
+	img      *imageReader
+}
+
+// Open reads the header, the manifest and its signature from r, and
+// verifies the signature against keys before it parses the manifest. It
+// reads no byte of the image: a refused bundle costs its first few KiB.
+// Errors wrap ErrBadMagic, ErrUnsupportedFormat, ErrTruncated,
+// ErrSectionOrder, ErrMalformed, ErrUnknownKey, ErrBadSignature or
+// ErrBadManifest. Open does not apply the install policy; see Check.
+//
+// r is read with exact-size reads only; the caller owns and closes it.
+func Open(r io.Reader, keys Keyring) (*Reader, error) {
+	h, err := readHead(r)
+	if err != nil {
+		return nil, err
+	}
+	pub, ok := keys.lookup(h.keyID)
+	if !ok {
+		return nil, fmt.Errorf("%w: key id %s is not among the %d trusted (%s)", ErrUnknownKey, h.keyID, keys.Len(), idList(keys))
+	}
+	if !ed25519.Verify(pub, signedMessage(h.manifest), h.sig) {
+		return nil, fmt.Errorf("%w: manifest does not verify with key %s", ErrBadSignature, h.keyID)
+	}
+	m, err := ParseManifest(h.manifest)
+	if err != nil {
+		return nil, err
+	}
+	if h.imageSize != m.Image.StoredSize {
+		return nil, fmt.Errorf("%w: image section length %d != manifest image.stored_size %d", ErrMalformed, h.imageSize, m.Image.StoredSize)
+	}
+	img, err := newImageReader(r, m.Image)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{m: m, manifest: h.manifest, keyID: h.keyID, img: img}, nil
+}
+
+// Manifest returns the verified manifest.
+func (r *Reader) Manifest() Manifest { return r.m }
+
+// ManifestBytes returns manifest.json exactly as signed.
+func (r *Reader) ManifestBytes() []byte { return append([]byte(nil), r.manifest...) }
+
+// KeyID returns the id of the key that signed the manifest.
+func (r *Reader) KeyID() KeyID { return r.keyID }
+
+// Image returns the decompressed image, in at most Manifest().Image.Size
+// bytes, read with memory bounded independently of the image size. Its Read
+// returns io.EOF only after the size, the sha256 and the absence of trailing
+// data have all been checked; any mismatch is an error from Read instead
+// (ErrImageSize, ErrImageHash, ErrImageCorrupt, ErrTruncated,
+// ErrTrailingData). Bytes read before that are unverified: a caller that
+// writes them to a slot must not use the slot unless Read ended in io.EOF.
+// Every call returns the same reader.
+func (r *Reader) Image() io.Reader { return r.img }
+
+// Close releases the decompressor. It does not close the source.
+func (r *Reader) Close() error {
+	r.img.close()
+	return nil
+}
+
+func idList(k Keyring) string {
+	ids := k.IDs()
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = id.String()
+	}
+	return strings.Join(s, ", ")
+}
