@@ -81,10 +81,10 @@ func (m *Matrix) Run(ctx context.Context, events chan<- KeyEvent) (err error) {
 
 func (m *Matrix) loop(ctx context.Context, wake <-chan struct{}, events chan<- KeyEvent) error {
 	var (
-		held    bool // the last scan found a key down
-		down    Key    // the key reported down, 0 if none
-		chord   bool   // several keys were down since all were last up
-		timer   = time.NewTimer(time.Hour)
+		held  bool // the last scan found a key down
+		down  Key  // the key reported down, 0 if none
+		chord bool // several keys were down since all were last up
+		timer = time.NewTimer(time.Hour)
 	)
 	timer.Stop()
 	defer timer.Stop()

@@ -29,6 +29,8 @@ type commandHelp struct {
 	help string
 }
 
+// commands is every command in help order; the bash completion must know
+// each (TestBashCompletionKnowsEveryCommand).
 var commands = []commandHelp{
 	{"status", "", "state, door, setup, lockout, keypad mode, health and recent events"},
 	{"lock", "[--no-wait] [--timeout DURATION]", "lock, and wait until the bolt is locked"},
@@ -104,7 +106,12 @@ func longHelp() string {
 	b.WriteString(`
 Options (before or after the command):
   --bus system|session|ADDRESS   the bus lockd serves on (default system)
-  --json                         machine-readable output (log: one object a line)
+  --json                         machine-readable output (log: one object a
+                                 line); errors still go to stderr as text
+
+code add: --kind is one of user scheduled expiring one-time limited duress
+and otherwise follows from the other options; --weekdays takes mon..sun,
+comma-separated; TIME is RFC 3339 or a local YYYY-MM-DD[THH:MM].
 
 Codes are never taken from the command line. On a terminal lockctl asks
 twice without echo; otherwise it reads the code from the first line of

@@ -19,7 +19,7 @@ const (
 	ifaceLock   = wire.Lock1
 	ifaceCodes  = wire.Codes1
 	ifaceSim    = wire.Simulator1
-	ifaceLog    = wire.Codes1 // Log(t after_id, u limit) -> a(ta{sv}): the audit log is the code store's
+	ifaceLog    = wire.Codes1        // Log(t after_id, u limit) -> a(ta{sv}): the audit log is the code store's
 	ifaceUpdate = "io.lockd.Update1" // comes with the updater
 	ifaceProps  = "org.freedesktop.DBus.Properties"
 )

@@ -343,3 +343,39 @@ func TestSanitize(t *testing.T) {
 		t.Errorf("sanitize = %q", got)
 	}
 }
+
+// TestMoveWatch: a state equal to the one before the call may be stale;
+// only what follows a movement decides.
+func TestMoveWatch(t *testing.T) {
+	tests := []struct {
+		target, before string
+		seen           []string
+		want           string // "ok", "" (still waiting) or part of the error
+	}{
+		{"unlocked", "locked", []string{"locked", "unlocking", "unlocked"}, "ok"},
+		{"locked", "locked", []string{"locked"}, "ok"},
+		{"unlocked", "jammed", []string{"jammed", "jammed"}, ""}, // the old jam, not yet moving
+		{"unlocked", "jammed", []string{"jammed", "unlocking", "unlocked"}, "ok"},
+		{"unlocked", "jammed", []string{"jammed", "unlocking", "jammed"}, "jammed"},
+		{"unlocked", "locked", []string{"unlocking", "jammed"}, "jammed"},
+		{"unlocked", "locked", []string{"jammed"}, "jammed"},
+		{"locked", "unlocked", []string{"unlocked", "locking", "unlocked"}, "went back to unlocked"},
+		{"locked", "unlocked", []string{"unlocked", "unlocked"}, ""},
+	}
+	for _, tt := range tests {
+		m := &moveWatch{target: tt.target, before: tt.before}
+		got := ""
+		for _, st := range tt.seen {
+			if done, err := m.observe(st); done {
+				got = "ok"
+				if err != nil {
+					got = err.Error()
+				}
+				break
+			}
+		}
+		if (tt.want == "" && got != "") || (tt.want != "" && !strings.Contains(got, tt.want)) {
+			t.Errorf("%s from %s seeing %v: %q, want %q", tt.target, tt.before, tt.seen, got, tt.want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // cmdMove is `lockctl lock` and `lockctl unlock`: ask lockd, then wait
@@ -29,11 +31,18 @@ func (a *app) cmdMove(ctx context.Context, cmd string, args []string) error {
 		target, method = "locked", "Lock"
 	}
 	var w *propWatch
+	var mw *moveWatch
 	if !*noWait {
 		if w, err = c.watchProps(ctx, ifaceLock); err != nil {
 			return err
 		}
 		defer w.close()
+		// A caller who may not read is told about the call instead: that
+		// is the refusal that matters.
+		mw = &moveWatch{target: target}
+		if v, err := c.prop(ctx, ifaceLock, "State"); err == nil {
+			mw.before, _ = v.Value().(string)
+		}
 	}
 	if err := c.call(ctx, ifaceLock, method, nil); err != nil {
 		if cmd == "lock" && doorOpenRefusal(err) {
@@ -46,7 +55,7 @@ func (a *app) cmdMove(ctx context.Context, cmd string, args []string) error {
 		if v, err := c.prop(ctx, ifaceLock, "State"); err == nil {
 			state, _ = v.Value().(string)
 		}
-	} else if state, err = c.waitState(ctx, w, target, *timeout); err != nil {
+	} else if state, err = c.waitState(ctx, w, mw, *timeout); err != nil {
 		return err
 	}
 	if a.json {
@@ -73,40 +82,79 @@ func doorOpenRefusal(err error) bool {
 	return strings.Contains(r.name, "DoorOpen") || strings.Contains(strings.ToLower(r.msg), "door is open")
 }
 
-// waitState waits until State is target. A jam, a bolt that goes back to
-// where it started, or the timeout is a failure.
-func (c *client) waitState(ctx context.Context, w *propWatch, target string, timeout time.Duration) (string, error) {
+// moveWatch judges the states the bolt goes through after Lock or Unlock.
+// lockd answers once it has accepted the command and publishes the new
+// State a moment later, so a state equal to the one before the call may
+// be stale; only a state seen after a movement counts as an outcome.
+type moveWatch struct {
+	target string // locked or unlocked
+	before string // State before the call
+	moving bool   // locking or unlocking was seen
+	last   string
+}
+
+// observe takes one State value in order; done reports an outcome, err
+// a failed one.
+func (m *moveWatch) observe(st string) (done bool, err error) {
+	m.last = st
+	switch {
+	case st == m.target:
+		return true, nil
+	case st == "locking" || st == "unlocking":
+		m.moving = true
+	case st == "jammed" && (m.moving || m.before != "jammed"):
+		return true, errors.New("the bolt jammed; lockd keeps it where it is (see 'lockctl status')")
+	case m.moving && (st == "locked" || st == "unlocked"):
+		return true, fmt.Errorf("the bolt went back to %s", st)
+	}
+	return false, nil
+}
+
+// waitState follows State until the move has an outcome or timeout ends.
+// It takes each State from the PropertiesChanged signals in order (a
+// re-read alone could miss a short movement) and re-reads after each.
+func (c *client) waitState(ctx context.Context, w *propWatch, m *moveWatch, timeout time.Duration) (string, error) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	moving, last := false, ""
+	var sig *dbus.Signal
 	for {
-		p, err := c.props(ctx, ifaceLock)
+		if st, ok := changedState(sig); ok {
+			if done, err := m.observe(st); done {
+				return st, err
+			}
+		}
+		v, err := c.prop(ctx, ifaceLock, "State")
 		if err != nil {
 			return "", err
 		}
-		st := vString(p, "State")
-		last = st
-		switch {
-		case st == target:
-			return st, nil
-		case target == "locked" && st == "unlocked" && vBool(p, "DoorOpen"):
-			// Accepted, but the door guard holds the bolt back.
-			return st, errLockPending
-		case st == "jammed":
-			return st, errors.New("the bolt jammed; lockd keeps it where it is (see 'lockctl status')")
-		case st == "locking" || st == "unlocking":
-			moving = true
-		case moving && (st == "locked" || st == "unlocked"):
-			return st, fmt.Errorf("the bolt went back to %s", st)
+		st, _ := v.Value().(string)
+		if done, err := m.observe(st); done {
+			return st, err
 		}
 		select {
 		case <-ctx.Done():
-			return last, ctx.Err()
+			return m.last, ctx.Err()
 		case <-timer.C:
-			return last, fmt.Errorf("the bolt is still %s after %s", last, timeout)
-		case <-w.changed():
+			return m.last, fmt.Errorf("the bolt is still %s after %s", m.last, timeout)
+		case sig = <-w.changed():
 		}
 	}
+}
+
+// changedState returns the State a PropertiesChanged signal of Lock1
+// carries, if any.
+func changedState(sig *dbus.Signal) (string, bool) {
+	if sig == nil || sig.Name != ifaceProps+".PropertiesChanged" || sig.Path != objectPath {
+		return "", false
+	}
+	var iface string
+	var changed map[string]dbus.Variant
+	var invalidated []string
+	if dbus.Store(sig.Body, &iface, &changed, &invalidated) != nil || iface != ifaceLock {
+		return "", false
+	}
+	st, ok := changed["State"].Value().(string)
+	return st, ok
 }
 
 func capitalize(s string) string {

@@ -92,9 +92,22 @@ func newUpdateProps(p map[string]dbus.Variant) updateProps {
 	return u
 }
 
+// Operation values at which nothing is running: an install has ended when
+// Operation is one of these. "pending" is an installed update waiting for
+// approval (issue 5); any other value is a phase of a running install.
+var restingOperations = []string{"", "idle", "none", "pending", "rebooting"}
+
 // idle reports whether no update is running.
-func (u updateProps) idle() bool {
-	return u.Operation == "" || u.Operation == "idle" || u.Operation == "none"
+func (u updateProps) idle() bool { return contains(restingOperations, u.Operation) }
+
+// installResult says how a finished install ended. Install clears
+// LastError when it starts, so a LastError at rest is this install's,
+// unless the update is pending (installed), which is success.
+func (u updateProps) installResult() error {
+	if u.Operation != "pending" && u.LastError != "" {
+		return fmt.Errorf("update install: %s", u.LastError)
+	}
+	return nil
 }
 
 // updateStatus is `lockctl update status`.
@@ -184,18 +197,18 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File) error {
 		if !returned {
 			continue
 		}
-		switch {
-		case u.LastError != "":
-			pr.end()
-			return fmt.Errorf("update install: %s", u.LastError)
-		case u.idle() || u.Progress >= 100:
-			pr.end()
-			if a.json {
-				return printJSON(a.stdout, u)
-			}
-			fmt.Fprintf(a.stdout, "Update installed (%s). See 'lockctl update status'.\n", orDash(u.Operation))
-			return nil
+		if !u.idle() {
+			continue
 		}
+		pr.end()
+		if err := u.installResult(); err != nil {
+			return err
+		}
+		if a.json {
+			return printJSON(a.stdout, u)
+		}
+		fmt.Fprintf(a.stdout, "Update installed (%s). See 'lockctl update status'.\n", orDash(u.Operation))
+		return nil
 	}
 }
 
