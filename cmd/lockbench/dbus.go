@@ -121,18 +121,18 @@ func latency(addr string) error {
 			return bus.Call("org.freedesktop.DBus.GetId", 0).Store(&id)
 		})
 		if err != nil {
-			return fmt.Errorf("GetId: %w", err)
+			return fmt.Errorf("dbus bench: GetId: %w", err)
 		}
 		p, err := measure(1000, func() error {
 			_, err := obj.GetProperty("io.lockd.Lock1.State")
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("State: %w", err)
+			return fmt.Errorf("dbus bench: State: %w", err)
 		}
 		l, err := measure(200, func() error { return obj.Call("io.lockd.Lock1.Lock", 0).Err })
 		if err != nil {
-			return fmt.Errorf("Lock: %w", err)
+			return fmt.Errorf("dbus bench: Lock: %w", err)
 		}
 		floor, prop, lock = append(floor, f...), append(prop, p...), append(lock, l...)
 	}
