@@ -19,7 +19,7 @@ import (
 func serveBus(ctx context.Context, bus string, core *lock.Core, store *codes.Store, board *sim.Board, log *slog.Logger) error {
 	conn, err := dbusapi.Dial(bus)
 	if err != nil {
-		return fmt.Errorf("dbus: %w", err)
+		return err // "dbusapi: ..." says what failed
 	}
 	cfg := dbusapi.Config{Conn: conn, Lock: core, Log: log}
 	if store != nil {
@@ -48,8 +48,8 @@ func serveBus(ctx context.Context, bus string, core *lock.Core, store *codes.Sto
 		}()
 		return nil
 	case err := <-served:
-		return fmt.Errorf("dbus: %w", err)
+		return err
 	case <-time.After(10 * time.Second):
-		return fmt.Errorf("dbus: no name after 10 s on the %s bus", bus)
+		return fmt.Errorf("dbusapi: no bus name after 10 s on the %s bus", bus)
 	}
 }
