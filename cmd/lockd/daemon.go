@@ -79,7 +79,8 @@ func daemon(ctx context.Context, o options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go hw.Indicators.Run(ctx)
+	leds := make(chan struct{})
+	go func() { hw.Indicators.Run(ctx); close(leds) }() // switches them off on return
 	events, unsubscribe := core.Subscribe(64)
 	defer unsubscribe()
 	var panelEvents <-chan lock.Event
@@ -117,6 +118,8 @@ func daemon(ctx context.Context, o options) error {
 		cancel()
 	}
 	err = <-done
+	cancel()
+	<-leds
 	_ = sdnotify.Send("STOPPING=1")
 	log.Info("lockd stopped")
 	return err
