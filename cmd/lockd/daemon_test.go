@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,48 +13,10 @@ import (
 
 	"lockd.dev/lockd/gpio/sim"
 	"lockd.dev/lockd/internal/sdnotify"
+	"lockd.dev/lockd/internal/sdnotify/sdnotifytest"
 	"lockd.dev/lockd/lock"
 	"lockd.dev/lockd/lock/locktest"
 )
-
-// notifySocket listens like systemd's NOTIFY_SOCKET and returns the
-// messages received.
-func notifySocket(t *testing.T) (string, <-chan string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	msgs := make(chan string, 1000)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			msgs <- string(buf[:n])
-		}
-	}()
-	return path, msgs
-}
-
-func waitMsg(t *testing.T, msgs <-chan string, want string) string {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-msgs:
-			if strings.Contains(m, want) {
-				return m
-			}
-		case <-deadline:
-			t.Fatalf("no %q notification", want)
-		}
-	}
-}
 
 // TestStopMidTravel: SIGTERM (the context lockd's signal handler cancels)
 // while the bolt moves stops the motor and returns within 2 s.
@@ -111,7 +72,7 @@ func TestBinaryNotifiesAndStops(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	sock, msgs := notifySocket(t)
+	sock, msgs := sdnotifytest.Listen(t)
 	cmd := exec.Command(bin, "--sim", "--state-dir", t.TempDir(), "--bus", "unix:path=/nonexistent/bus")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
 	cmd.Stderr = os.Stderr
@@ -120,13 +81,13 @@ func TestBinaryNotifiesAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	ready := waitMsg(t, msgs, "READY=1")
+	ready := sdnotifytest.Wait(t, msgs, "READY=1")
 	t.Logf("exec to READY=1: %v", time.Since(start))
 	if !strings.Contains(ready, "STATUS=locked, door closed; SETUP INCOMPLETE") {
 		t.Errorf("READY message %q lacks the status line", ready)
 	}
-	waitMsg(t, msgs, "WATCHDOG=1")
-	waitMsg(t, msgs, "WATCHDOG=1")
+	sdnotifytest.Wait(t, msgs, "WATCHDOG=1")
+	sdnotifytest.Wait(t, msgs, "WATCHDOG=1")
 	stop := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -142,13 +103,13 @@ func TestBinaryNotifiesAndStops(t *testing.T) {
 		t.Fatal("lockd did not exit within 2 s of SIGTERM")
 	}
 	t.Logf("SIGTERM to exit: %v", time.Since(stop))
-	waitMsg(t, msgs, "STOPPING=1")
+	sdnotifytest.Wait(t, msgs, "STOPPING=1")
 }
 
 // TestHungLoopStopsWatchdog: a code store that never answers hangs the
 // core's loop; the watchdog pings stop so systemd restarts lockd.
 func TestHungLoopStopsWatchdog(t *testing.T) {
-	sock, msgs := notifySocket(t)
+	sock, msgs := sdnotifytest.Listen(t)
 	t.Setenv("NOTIFY_SOCKET", sock)
 	board, err := sim.NewBoard(sim.BoardConfig{Start: sim.BoltLocked})
 	if err != nil {
@@ -170,7 +131,7 @@ func TestHungLoopStopsWatchdog(t *testing.T) {
 	go core.Run(ctx)
 	<-core.Ready()
 	go sdnotify.Watchdog(ctx, 40*time.Millisecond, loopAlive(core, 300*time.Millisecond), sdnotify.Send)
-	waitMsg(t, msgs, "WATCHDOG=1")
+	sdnotifytest.Wait(t, msgs, "WATCHDOG=1")
 	// A code typed through the scanner reaches the hung store.
 	if err := board.Matrix.Type(ctx, "2580#", 30*time.Millisecond, 30*time.Millisecond); err != nil {
 		t.Fatal(err)

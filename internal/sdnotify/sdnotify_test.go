@@ -2,37 +2,18 @@ package sdnotify
 
 import (
 	"context"
-	"net"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lockd.dev/lockd/internal/sdnotify/sdnotifytest"
 )
 
-// listen opens a NOTIFY_SOCKET the way systemd does and returns its
-// messages.
+// listen points NOTIFY_SOCKET at a fresh socket and returns its messages.
 func listen(t *testing.T) <-chan string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	path, msgs := sdnotifytest.Listen(t)
 	t.Setenv("NOTIFY_SOCKET", path)
-	msgs := make(chan string, 100)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				close(msgs)
-				return
-			}
-			msgs <- string(buf[:n])
-		}
-	}()
 	return msgs
 }
 
