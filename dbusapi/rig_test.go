@@ -13,8 +13,10 @@ import (
 	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/dbusapi"
 	"lockd.dev/lockd/dbusapi/wire"
-	"lockd.dev/lockd/gpio"
 	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/board"
+	"lockd.dev/lockd/internal/codeslink"
+	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/internal/dbustest"
 	"lockd.dev/lockd/lock"
 )
@@ -128,47 +130,27 @@ func newRig(t *testing.T, o rigOptions) *rig {
 // written to the audit log.
 func newCore(t *testing.T, store *codes.Store) (*sim.Board, *lock.Core) {
 	t.Helper()
-	board, err := sim.NewBoard(sim.BoardConfig{Travel: 60 * time.Millisecond, Start: sim.BoltLocked})
+	c := config.Default()
+	c.Keypad.DebounceMS, c.Door.DebounceMS, c.Bolt.TravelMS = 5, 5, 300
+	b, c, err := board.NewSim(c, sim.BoardConfig{Travel: 60 * time.Millisecond, Start: sim.BoltLocked})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, err := gpio.NewMatrix(board.Matrix.Rows(), board.Matrix.Cols(), gpio.MatrixOptions{Debounce: 5 * time.Millisecond, Poll: 10 * time.Millisecond})
+	hw, err := board.Build(c, b.ByName, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	motor, err := gpio.NewMotor(gpio.MotorConfig{
-		LockDir: board.Motor.LockDir(), UnlockDir: board.Motor.UnlockDir(),
-		LockedSwitch: board.Motor.LockedSwitch(), UnlockedSwitch: board.Motor.UnlockedSwitch(),
-		LockedSwitchActiveLow: true, UnlockedSwitchActiveLow: true,
-		Travel: 300 * time.Millisecond, Logger: discard(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	door, err := gpio.NewDoor(gpio.DoorConfig{Pin: board.Door.Pin(), ActiveLow: true, Debounce: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	core, err := lock.New(lock.Config{Keypad: kp, Bolt: motor, Codes: storeCodes{store}, Door: door,
-		DoorGuard: true, Log: discard(), Sink: func(e lock.Event) {
-			a := codes.AuditEvent{Time: e.Time, Kind: e.Kind, Source: e.Source, Reason: e.Reason,
-				CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
-			if err := store.Record(context.Background(), a); err != nil && !errors.Is(err, codes.ErrClosed) {
+	core, err := lock.New(lock.Config{Keypad: hw.Keypad(), Bolt: hw.Bolt(), Codes: codeslink.Codes{Store: store},
+		Door: hw.Door, DoorGuard: true, Log: discard(),
+		Sink: codeslink.AuditSink(context.Background(), store, func(_ lock.Event, err error) {
+			if !errors.Is(err, codes.ErrClosed) {
 				t.Errorf("audit: %v", err)
 			}
-		}})
+		})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return board, core
-}
-
-// storeCodes is the store behind lock.Codes, as cmd/lockd adapts it.
-type storeCodes struct{ *codes.Store }
-
-func (s storeCodes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
-	v, err := s.Store.Verify(ctx, codes.Purpose(p), code, now)
-	return lock.Verdict(v), err
+	return b, core
 }
 
 // Users the tests call as.

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"lockd.dev/lockd/gpio"
 	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/board"
+	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/lock"
 	"lockd.dev/lockd/lock/locktest"
 )
@@ -25,29 +26,9 @@ type rig struct {
 
 func newRig(t *testing.T, start float64, mod func(*lock.Config)) *rig {
 	t.Helper()
-	board, err := sim.NewBoard(sim.BoardConfig{Travel: 60 * time.Millisecond, Start: start})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, err := gpio.NewMatrix(board.Matrix.Rows(), board.Matrix.Cols(), gpio.MatrixOptions{Debounce: 5 * time.Millisecond, Poll: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	motor, err := gpio.NewMotor(gpio.MotorConfig{
-		LockDir: board.Motor.LockDir(), UnlockDir: board.Motor.UnlockDir(),
-		LockedSwitch: board.Motor.LockedSwitch(), UnlockedSwitch: board.Motor.UnlockedSwitch(),
-		LockedSwitchActiveLow: true, UnlockedSwitchActiveLow: true,
-		Travel: 300 * time.Millisecond, Logger: discard(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	door, err := gpio.NewDoor(gpio.DoorConfig{Pin: board.Door.Pin(), ActiveLow: true, Debounce: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	board, hw := simHardware(t, start, 60*time.Millisecond)
 	codes := locktest.NewCodes("135790", "2580")
-	cfg := lock.Config{Keypad: kp, Bolt: motor, Codes: codes, Door: door, DoorGuard: true, Log: discard()}
+	cfg := lock.Config{Keypad: hw.Keypad(), Bolt: hw.Bolt(), Codes: codes, Door: hw.Door, DoorGuard: true, Log: discard()}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -61,6 +42,24 @@ func newRig(t *testing.T, start float64, mod func(*lock.Config)) *rig {
 	go func() { r.done <- core.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
+}
+
+// simHardware builds the board and its drivers the way lockd --sim does,
+// from the configuration, with short timings for tests.
+func simHardware(t *testing.T, start float64, travel time.Duration) (*sim.Board, *board.Hardware) {
+	t.Helper()
+	c := config.Default()
+	c.Keypad.DebounceMS, c.Door.DebounceMS = 5, 5
+	c.Bolt.TravelMS = int(5 * travel / time.Millisecond) // the driver's jam timeout
+	b, c, err := board.NewSim(c, sim.BoardConfig{Travel: travel, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hw, err := board.Build(c, b.ByName, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, hw
 }
 
 func (r *rig) stop(t *testing.T) {
@@ -202,31 +201,18 @@ func TestSimDoorGuardAndAutoRelock(t *testing.T) {
 // TestSimCancelMidTravelStopsMotor is SIGTERM mid-travel as the core sees
 // it: the context goes, the motor stops at once.
 func TestSimCancelMidTravelStopsMotor(t *testing.T) {
-	board, err := sim.NewBoard(sim.BoardConfig{Travel: 10 * time.Second, Start: sim.BoltLocked})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, _ := gpio.NewMatrix(board.Matrix.Rows(), board.Matrix.Cols(), gpio.MatrixOptions{Debounce: 5 * time.Millisecond, Poll: 20 * time.Millisecond})
-	motor, err := gpio.NewMotor(gpio.MotorConfig{
-		LockDir: board.Motor.LockDir(), UnlockDir: board.Motor.UnlockDir(),
-		LockedSwitch: board.Motor.LockedSwitch(), UnlockedSwitch: board.Motor.UnlockedSwitch(),
-		LockedSwitchActiveLow: true, UnlockedSwitchActiveLow: true, Travel: 20 * time.Second, Logger: discard(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	core, _ := lock.New(lock.Config{Keypad: kp, Bolt: motor, Codes: locktest.NewCodes("135790", "2580"), Log: discard()})
-	events, _ := core.Subscribe(64)
+	board, hw := simHardware(t, sim.BoltLocked, 10*time.Second)
+	core, _ := lock.New(lock.Config{Keypad: hw.Keypad(), Bolt: hw.Bolt(), Codes: locktest.NewCodes("135790", "2580"), Log: discard()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- core.Run(ctx) }()
 	if err := core.Unlock(context.Background(), lock.SourceDBus, 0); err != nil {
 		t.Fatal(err)
 	}
-	for e := range events {
-		if e.Kind == lock.EventUnlocking {
-			break
-		}
+	// The event is published as the motor goroutine starts; wait for the
+	// H-bridge itself, as the model sees it.
+	for board.Motor.Moving() == 0 {
+		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
 	cancel()

@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/gpio"
 	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/codeslink"
 	"lockd.dev/lockd/lock"
 )
 
@@ -62,7 +62,7 @@ func keyToBolt(ctx context.Context, n, ncodes int) error {
 		return err
 	}
 	rec := &recordKeypad{Matrix: kp}
-	core, err := lock.New(lock.Config{Keypad: rec, Bolt: motor, Codes: storeCodes{store}, Log: quiet})
+	core, err := lock.New(lock.Config{Keypad: rec, Bolt: motor, Codes: codeslink.Codes{Store: store}, Log: quiet})
 	if err != nil {
 		return err
 	}
@@ -119,14 +119,6 @@ func waitEvent(events <-chan lock.Event, kind string) error {
 			return fmt.Errorf("no %s event", kind)
 		}
 	}
-}
-
-// storeCodes adapts the store to the core, as cmd/lockd does.
-type storeCodes struct{ *codes.Store }
-
-func (s storeCodes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
-	v, err := s.Store.Verify(ctx, codes.Purpose(p), code, now)
-	return lock.Verdict(v), err
 }
 
 func drain(events <-chan lock.Event) string {

@@ -16,6 +16,7 @@ import (
 	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/gpio/sim"
 	"lockd.dev/lockd/internal/board"
+	"lockd.dev/lockd/internal/codeslink"
 	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/internal/sdnotify"
 	"lockd.dev/lockd/lock"
@@ -44,7 +45,7 @@ func daemon(ctx context.Context, o options) error {
 	var simBoard *sim.Board
 	lookup := board.Lookup(gpioreg.ByName)
 	if o.sim {
-		if simBoard, cfg, err = newSimBoard(cfg); err != nil {
+		if simBoard, cfg, err = board.NewSim(cfg, sim.BoardConfig{Start: sim.BoltLocked}); err != nil {
 			return err
 		}
 		lookup = simBoard.ByName
@@ -158,16 +159,7 @@ func openCodes(ctx context.Context, dir string, cfg config.Config, log *slog.Log
 	for _, n := range s.Notices() {
 		log.Warn("code store notice", "kind", n.Kind, "path", n.Path, "text", n.Text)
 	}
-	return s, storeCodes{s}
-}
-
-// storeCodes adapts *codes.Store to lock.Codes; the two packages share the
-// shapes of Purpose and Verdict but not the types.
-type storeCodes struct{ *codes.Store }
-
-func (s storeCodes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
-	v, err := s.Store.Verify(ctx, codes.Purpose(p), code, now)
-	return lock.Verdict(v), err
+	return s, codeslink.Codes{Store: s}
 }
 
 // auditSink writes every lock event to the audit log.
@@ -175,16 +167,9 @@ func auditSink(ctx context.Context, s *codes.Store, log *slog.Logger) func(lock.
 	if s == nil {
 		return nil
 	}
-	return func(e lock.Event) {
-		a := codes.AuditEvent{Time: e.Time, Kind: e.Kind, Source: e.Source, Reason: e.Reason,
-			CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
-		if !e.Until.IsZero() {
-			a.Details = map[string]string{"until": e.Until.UTC().Format(time.RFC3339)}
-		}
-		if err := s.Record(context.WithoutCancel(ctx), a); err != nil {
-			log.Error("audit log write failed", "kind", e.Kind, "err", err)
-		}
-	}
+	return codeslink.AuditSink(ctx, s, func(e lock.Event, err error) {
+		log.Error("audit log write failed", "kind", e.Kind, "err", err)
+	})
 }
 
 func doorOf(hw *board.Hardware) lock.Door {

@@ -1,0 +1,46 @@
+// Package codeslink joins the code store to the lock core: the store
+// behind the core's lock.Codes interface, and the core's events into the
+// store's audit log. lockd, its benchmark and the D-Bus tests all wire the
+// two the same way through here.
+package codeslink
+
+import (
+	"context"
+	"time"
+
+	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/lock"
+)
+
+// Codes is a *codes.Store as lock.Codes; the two packages share the shapes
+// of Purpose and Verdict but not the types.
+type Codes struct{ *codes.Store }
+
+var _ lock.Codes = Codes{}
+
+// Verify checks a keypad entry.
+func (c Codes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
+	v, err := c.Store.Verify(ctx, codes.Purpose(p), code, now)
+	return lock.Verdict(v), err
+}
+
+// AuditEvent turns a lock event into an audit-log entry.
+func AuditEvent(e lock.Event) codes.AuditEvent {
+	a := codes.AuditEvent{Time: e.Time, Kind: e.Kind, Source: e.Source, Reason: e.Reason,
+		CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
+	if !e.Until.IsZero() {
+		a.Details = map[string]string{"until": e.Until.UTC().Format(time.RFC3339)}
+	}
+	return a
+}
+
+// AuditSink returns a lock.Config.Sink writing every event to s; onErr
+// hears of writes that failed (the event is then lost, and says so).
+func AuditSink(ctx context.Context, s *codes.Store, onErr func(lock.Event, error)) func(lock.Event) {
+	ctx = context.WithoutCancel(ctx)
+	return func(e lock.Event) {
+		if err := s.Record(ctx, AuditEvent(e)); err != nil && onErr != nil {
+			onErr(e, err)
+		}
+	}
+}
