@@ -2,6 +2,9 @@ package bundle
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -83,4 +86,45 @@ func idList(k Keyring) string {
 		s[i] = id.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// VerifyStored reads the rest of the image section as stored, without
+// decompressing it, and checks it against the signed manifest: its length,
+// its sha256 (image.stored_sha256) and that nothing follows it. It is the
+// cheap first pass of an install that must refuse a corrupt bundle before
+// one byte reaches the slot; the install then reads the bundle again with
+// a fresh Open and Image. It must be called before any Image read.
+func (r *Reader) VerifyStored() error {
+	if r.img.n != 0 || r.img.err != nil {
+		return fmt.Errorf("bundle: VerifyStored after Image reads")
+	}
+	src := r.img.src
+	h := sha256.New()
+	buf := make([]byte, readBufSize)
+	for {
+		n, err := src.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.img.err = err
+			return err
+		}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != r.m.Image.StoredSHA256 {
+		r.img.err = fmt.Errorf("%w: stored image sha256 %s, manifest says %s", ErrImageHash, got, r.m.Image.StoredSHA256)
+		return r.img.err
+	}
+	var b [1]byte
+	switch _, err := io.ReadFull(r.img.after, b[:]); {
+	case err == nil:
+		r.img.err = fmt.Errorf("%w: the bundle goes on after its %d-byte image section", ErrTrailingData, r.m.Image.StoredSize)
+	case err != io.EOF:
+		r.img.err = fmt.Errorf("bundle: read after image: %w", err)
+	default:
+		r.img.err = errors.New("bundle: image already consumed by VerifyStored")
+		return nil
+	}
+	return r.img.err
 }
