@@ -92,9 +92,17 @@ type rig struct {
 	health   error
 	quiet    string
 	versions map[string][]byte // version -> image
+	nbundles int
 }
 
 func newRig(t *testing.T) *rig {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	return newRigKey(t, priv)
+}
+
+// newRigKey is a rig trusting priv's public key, to share bundles.
+func newRigKey(t *testing.T, priv ed25519.PrivateKey) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	m, err := bootsim.Create(filepath.Join(dir, "boot"), slotSize)
@@ -109,7 +117,7 @@ func newRig(t *testing.T) *rig {
 			t.Fatal(err)
 		}
 	}
-	_, r.priv, _ = ed25519.GenerateKey(rand.Reader)
+	r.priv = priv
 	if err := bundle.WriteKeyPair(filepath.Join(r.keys, "vendor"), r.priv); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +169,8 @@ func (r *rig) bundle(version string, o bundleOpts) string {
 	if err := bundle.Write(context.Background(), &out, o.priv, m, &stored); err != nil {
 		r.t.Fatal(err)
 	}
-	p := filepath.Join(r.dir, fmt.Sprintf("v%s-%d.lockd", version, len(r.versions)))
+	r.nbundles++
+	p := filepath.Join(r.dir, fmt.Sprintf("v%s-%d.lockd", version, r.nbundles))
 	if err := os.WriteFile(p, out.Bytes(), 0o600); err != nil {
 		r.t.Fatal(err)
 	}

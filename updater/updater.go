@@ -439,11 +439,12 @@ func (u *Updater) Install(ctx context.Context, f *os.File, o InstallOptions) err
 			u.log.Warn("updater: install runs at normal priority", "err", err)
 		}
 		target, m, br, err := u.prepare(ctx, f, o)
-		checked <- err
 		if err != nil {
 			u.endInstall(err, "", false)
+			checked <- err
 			return
 		}
+		checked <- nil
 		defer br.Close()
 		err = u.write(context.WithoutCancel(ctx), target, m, br)
 		u.endInstall(err, m.Version, true)
