@@ -46,6 +46,8 @@ type Core struct {
 	log *slog.Logger
 	clk clock.Clock
 	hub hub
+	// shownHealth: the LEDs show a health warning (loop goroutine only).
+	shownHealth bool
 
 	reqs     chan request
 	refresh  chan chan struct{}
@@ -308,9 +310,14 @@ func (c *Core) idleBackground() {
 		c.background(gpio.PatternProgramming)
 	case !s.Provisioned:
 		c.background(gpio.PatternUnprovisioned)
+	case len(s.Health) > 0:
+		// A subsystem needs a person (D-Bus down, an update rolled
+		// back): the LEDs say so until it is resolved.
+		c.background(gpio.PatternError)
 	default:
 		c.background(gpio.PatternIdle)
 	}
+	c.shownHealth = len(s.Health) > 0
 }
 
 // setLockout arms the end-of-lockout timer.
@@ -342,6 +349,9 @@ func (c *Core) checkLockout(ctx context.Context) {
 func (c *Core) poll() {
 	if c.moving {
 		return
+	}
+	if warn := len(c.Status().Health) > 0; warn != c.shownHealth && c.entry.mode == modeIdle {
+		c.idleBackground() // SetWarning from another goroutine: show it
 	}
 	pos := c.cfg.Bolt.Position()
 	cur := c.Status().State

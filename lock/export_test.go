@@ -58,3 +58,6 @@ func (c *Core) StepDoor(open bool) {
 	c.onDoor(open)
 	c.settle()
 }
+
+// StepPoll runs the once-a-second poll, as Run's ticker would.
+func (c *Core) StepPoll() { c.poll() }

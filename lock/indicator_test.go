@@ -75,3 +75,39 @@ func TestIndicatorPatterns(t *testing.T) {
 		t.Errorf("background %v during a lockout", ind.bg)
 	}
 }
+
+// TestWarningOnLEDs: a health warning from outside the core (an update
+// rolled back, D-Bus down) shows as the error pattern at the next poll,
+// and goes when it is cleared; a key press is recorded in Status.
+func TestWarningOnLEDs(t *testing.T) {
+	ind := &fakeIndicator{}
+	codes := locktest.NewCodes("1234")
+	clk := clocktest.NewFake(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	c, err := lock.New(lock.Config{Keypad: nopKeypad{}, Bolt: &locktest.Bolt{Pos: gpio.PosLocked},
+		Codes: codes, Indicator: ind, Clock: clk, Log: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Prime(context.Background())
+	if ind.bg != gpio.PatternIdle {
+		t.Fatalf("background %v", ind.bg)
+	}
+	c.SetWarning("update", "update 2.1.0 rolled back after 3 failed boots of slot B")
+	c.StepPoll()
+	if ind.bg != gpio.PatternError {
+		t.Fatalf("background %v with a warning", ind.bg)
+	}
+	c.SetWarning("update", "")
+	c.StepPoll()
+	if ind.bg != gpio.PatternIdle {
+		t.Fatalf("background %v after the warning cleared", ind.bg)
+	}
+	if !c.Status().LastKey.IsZero() {
+		t.Fatal("LastKey set before any key")
+	}
+	clk.Advance(time.Minute)
+	c.StepKeys("1")
+	if got := c.Status().LastKey; !got.Equal(clk.Now()) {
+		t.Fatalf("LastKey %v, want %v", got, clk.Now())
+	}
+}

@@ -19,6 +19,8 @@ func (c *Core) onKey(ctx context.Context, ev gpio.KeyEvent) {
 		return
 	}
 	c.show(gpio.PatternKey)
+	now := c.clk.Now()
+	c.update(func(s *Status) { s.LastKey = now })
 	stopTimer(&c.entryT)
 	c.entryT = c.clk.NewTimer(c.cfg.EntryTimeout)
 	if c.entry.mode != modeIdle {

@@ -38,6 +38,7 @@ type Status struct {
 	Provisioned    bool
 	LockedOutUntil time.Time
 	Mode           string            // keypad mode: idle, programming, setup, confirm
+	LastKey        time.Time         // when a key was last pressed; zero: none since start
 	Health         map[string]string // subsystem -> problem; empty when healthy
 }
 
