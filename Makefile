@@ -54,8 +54,13 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 #   gdisk util-linux mount sgdisk, partx, setpriv, losetup for slot tests
 #   zstd                   compressed bundle images
 #   qemu-user + cross gcc  test-arm64 and cross
+#   u-boot-qemu            U-Boot for QEMU's arm64 virt board: yocto/ boot script test
+#                          (a file, not a command: yocto/ tests check it themselves)
+#   qemu-system-arm        qemu-system-aarch64, runs that U-Boot
+#   dosfstools mtools      mkfs.vfat, mcopy: the FAT boot partition with uboot.env
 DEB_PKGS := gcc libc6-dev dbus libglib2.0-bin systemd libubootenv-tool \
 	u-boot-tools gdisk util-linux mount zstd qemu-user \
+	u-boot-qemu qemu-system-arm dosfstools mtools \
 	$(ARM64_PKGS) $(ARMV7_PKGS)
 
 # Commands `make test` checks for, as command:package.
@@ -64,6 +69,7 @@ TEST_TOOLS := gcc:gcc systemd-analyze:systemd systemd-sysusers:systemd \
 	fw_printenv:libubootenv-tool fw_setenv:libubootenv-tool \
 	mkimage:u-boot-tools sgdisk:gdisk partx:util-linux setpriv:util-linux \
 	losetup:mount zstd:zstd qemu-aarch64:qemu-user \
+	qemu-system-aarch64:qemu-system-arm mkfs.vfat:dosfstools mcopy:mtools \
 	$(ARM64_CC):gcc-aarch64-linux-gnu
 
 # missing_tools CMD:PKG...: prints the missing ones as "CMD (PKG)". sbin is
@@ -86,6 +92,51 @@ run: build ## build, then run lockd --sim in the foreground (no root, no hardwar
 	@[ -x bin/lockd ] || { echo "run: bin/lockd was not built (is there a cmd/lockd?)" >&2; exit 1; }
 	mkdir -p -m 0700 .lockd-sim
 	exec bin/lockd --sim --state-dir ./.lockd-sim
+
+# make install: the programs `make build` made and the system integration
+# files from systemd/ (systemd/doc.go lists them), into DESTDIR for a
+# package or an image (no root needed), or onto this machine as root.
+# BIN=bin/arm64 installs a cross build instead. The paths are systemd's
+# and D-Bus's own; lockd.service runs /usr/bin/lockd, rewritten for
+# another PREFIX. An existing lockd.toml (edited pins, `compatible`) is
+# kept, never overwritten.
+PREFIX ?= /usr
+BIN ?= bin
+SYSCONFDIR ?= /etc
+LIBDIR_SYSTEMD := $(PREFIX)/lib/systemd
+DBUSDIR := $(PREFIX)/share/dbus-1
+
+.PHONY: install
+install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREFIX=/usr
+	@for b in lockd lockctl; do \
+	  [ -x "$(BIN)/$$b" ] || { echo "install: $(BIN)/$$b is missing: run 'make build' first (or 'make cross' and BIN=bin/arm64)" >&2; exit 1; }; \
+	done
+	install -D -m 0755 $(BIN)/lockd $(DESTDIR)$(PREFIX)/bin/lockd
+	install -D -m 0755 $(BIN)/lockctl $(DESTDIR)$(PREFIX)/bin/lockctl
+	install -D -m 0644 systemd/lockd.service $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd.service
+	@if [ "$(PREFIX)" != /usr ]; then \
+	  echo "sed -i 's|^ExecStart=/usr/bin/lockd |ExecStart=$(PREFIX)/bin/lockd |' $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd.service"; \
+	  sed -i 's|^ExecStart=/usr/bin/lockd |ExecStart=$(PREFIX)/bin/lockd |' $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd.service; \
+	fi
+	install -D -m 0755 systemd/lockd-trial-generator $(DESTDIR)$(LIBDIR_SYSTEMD)/system-generators/lockd-trial-generator
+	install -D -m 0644 systemd/50-lockd-watchdog.conf $(DESTDIR)$(LIBDIR_SYSTEMD)/system.conf.d/50-lockd-watchdog.conf
+	install -D -m 0644 systemd/io.lockd.Lock1.conf $(DESTDIR)$(DBUSDIR)/system.d/io.lockd.Lock1.conf
+	install -D -m 0644 systemd/io.lockd.Lock1.service $(DESTDIR)$(DBUSDIR)/system-services/io.lockd.Lock1.service
+	install -D -m 0644 systemd/io.lockd.Lock1.xml $(DESTDIR)$(DBUSDIR)/interfaces/io.lockd.Lock1.xml
+	install -D -m 0644 systemd/lockd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/lockd.conf
+	install -D -m 0644 systemd/lockd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/lockd.conf
+	install -D -m 0644 systemd/60-lockd-gpio.rules $(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-lockd-gpio.rules
+	install -D -m 0644 systemd/lockctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lockctl
+	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml" ]; then \
+	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml (the shipped one is systemd/lockd.toml)"; \
+	else \
+	  echo "install -D -m 0644 systemd/lockd.toml $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml"; \
+	  install -D -m 0644 systemd/lockd.toml $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	  echo "install: now run: systemd-sysusers; systemd-tmpfiles --create lockd.conf; udevadm control --reload;"; \
+	  echo "install:   systemctl reload dbus; systemctl daemon-reload; then lockd factory-init (README) and systemctl enable --now lockd"; \
+	fi
 
 .PHONY: test
 test: ## lint, every test with -race, then the arm64 tests under QEMU
@@ -189,6 +240,15 @@ apt-install:
 	done; \
 	if [ $${#gone[@]} -ne 0 ]; then echo "deps: not available from apt: $${gone[*]}" >&2; exit 1; fi; \
 	apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "$${missing[@]}" </dev/null
+
+# The Yocto recipe's Go module list, generated from go.mod and go.sum
+# (yocto/cmd/gomodinc; its test fails while the file is stale).
+YOCTO_GOMOD_INC := yocto/meta-lockd/recipes-lockd/lockd/lockd-go-mods.inc
+
+.PHONY: yocto-gomod
+yocto-gomod: ## regenerate the Yocto recipe's gomod:// SRC_URI and licence list from go.sum
+	$(GO) mod download
+	$(GO) run ./yocto/cmd/gomodinc -o $(YOCTO_GOMOD_INC)
 
 .PHONY: clean
 clean: ## remove bin/

@@ -1,12 +1,17 @@
 package systemd_test
 
 import (
+	"bufio"
 	"encoding/xml"
+	"html"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The D-Bus policy's behaviour is tested with a real dbus-daemon and real
@@ -77,7 +82,7 @@ func TestPolicyFitsUnitAndSysusers(t *testing.T) {
 		t.Errorf("%s: User=%s may not own BusName=%s under %s (owners: %v)", unitFile, u, s["BusName"][0], policyFile, owners)
 	}
 
-	sysusers := need(t, "systemd-sysusers")
+	sysusers := need(t, "systemd-sysusers", "systemd")
 	conf, err := os.ReadFile("lockd.sysusers")
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +118,89 @@ func TestPolicyFitsUnitAndSysusers(t *testing.T) {
 		if !slices.Contains(groups, g) {
 			t.Errorf("%s has no policy for group %s (DESIGN.md)", policyFile, g)
 		}
+	}
+}
+
+const activationFile = "io.lockd.Lock1.service"
+
+// TestActivationFile: the bus activation file names the unit's bus name,
+// user and unit, and a system-bus dbus-daemon lists the name as
+// activatable from it.
+func TestActivationFile(t *testing.T) {
+	b, err := os.ReadFile(activationFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile(unitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serviceSettings(t, unit)
+	got := settings(t, activationFile, b, "D-BUS Service")
+	want := map[string][]string{
+		"Name": s["BusName"],
+		// Only through systemd: without it, activation fails.
+		"Exec":           {"/bin/false"},
+		"User":           s["User"],
+		"SystemdService": {unitFile},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s does not fit %s (-want +got):\n%s", activationFile, unitFile, diff)
+	}
+	// dbus-daemon-launch-helper finds a system service by its file name.
+	if name := s["BusName"][0]; activationFile != name+".service" {
+		t.Errorf("%s: a system bus activation file must be named %s.service", activationFile, name)
+	}
+
+	daemon := need(t, "dbus-daemon", "dbus")
+	busctl := need(t, "busctl", "systemd")
+	dir := t.TempDir()
+	services := filepath.Join(dir, "services")
+	if err := os.Mkdir(services, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(services, activationFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	socket := filepath.Join(dir, "bus.sock")
+	conf := filepath.Join(dir, "bus.conf")
+	if err := os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path=`+html.EscapeString(socket)+`</listen>
+  <servicedir>`+html.EscapeString(services)+`</servicedir>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+  </policy>
+</busconfig>
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(daemon, "--config-file="+conf, "--nofork", "--print-address")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	// The address line says the socket is listening.
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatalf("dbus-daemon printed no address: %v", err)
+	}
+	names := run(t, nil, busctl, "--address=unix:path="+socket, "call", "org.freedesktop.DBus",
+		"/org/freedesktop/DBus", "org.freedesktop.DBus", "ListActivatableNames")
+	if !strings.Contains(names, `"`+s["BusName"][0]+`"`) {
+		t.Errorf("dbus-daemon does not list %s as activatable from %s: %s", s["BusName"][0], activationFile, names)
 	}
 }

@@ -9,7 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const (
@@ -22,20 +26,33 @@ const (
 	execStart = "/usr/bin/lockd --config /etc/lockd/lockd.toml"
 )
 
-// need returns the path of tool, or skips the test if it is missing. Under
-// CI=true a missing tool fails instead: CI installs everything (make deps),
-// so a missing tool there is a bug, never a reason to skip.
-func need(t *testing.T, tool string) string {
+// need returns the path of tool, from Debian package pkg, or skips the
+// test if it is missing. Under CI=true a missing tool fails instead: CI
+// installs everything (make deps), so a missing tool there is a bug, never
+// a reason to skip.
+func need(t *testing.T, tool, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(tool)
 	if err == nil {
 		return p
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found, and CI=true forbids skipping: run `make deps` (Debian package systemd)", tool)
+		t.Fatalf("%s not found, and CI=true forbids skipping: run `make deps` (Debian package %s)", tool, pkg)
 	}
-	t.Skipf("%s not found: install Debian's systemd package (`sudo make deps`) to check the unit files", tool)
+	t.Skipf("%s not found: install Debian's %s package (`sudo make deps`) to check the files that need it", tool, pkg)
 	return ""
+}
+
+// needRoot skips the test unless it runs as root; under CI=true it fails.
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s needs root, and CI=true forbids skipping: run the tests as root", why)
+	}
+	t.Skipf("%s needs root: run `sudo make test` to check it", why)
 }
 
 // run runs a command and returns its combined output, failing the test on
@@ -59,19 +76,27 @@ func run(t *testing.T, stdin []byte, name string, args ...string) string {
 // values (a key may repeat).
 func serviceSettings(t *testing.T, unit []byte) map[string][]string {
 	t.Helper()
+	return settings(t, unitFile, unit, "Service")
+}
+
+// settings returns one section of an INI-style systemd file (units,
+// drop-ins, system.conf) as key -> values (a key may repeat). name is for
+// error messages.
+func settings(t *testing.T, name string, file []byte, section string) map[string][]string {
+	t.Helper()
 	m := map[string][]string{}
-	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(unit))
+	in := ""
+	sc := bufio.NewScanner(bytes.NewReader(file))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case line == "" || line[0] == '#' || line[0] == ';':
 		case line[0] == '[':
-			section = line
-		case section == "[Service]":
+			in = strings.Trim(line, "[]")
+		case in == section:
 			k, v, ok := strings.Cut(line, "=")
 			if !ok {
-				t.Fatalf("%s: bad line %q", unitFile, line)
+				t.Fatalf("%s: bad line %q", name, line)
 			}
 			m[k] = append(m[k], v)
 		}
@@ -105,13 +130,26 @@ func TestUnitContract(t *testing.T) {
 	}
 }
 
-// TestVerify runs `systemd-analyze verify` and requires it to print
-// nothing. verify also checks that ExecStart's binary exists and is
-// executable, and /usr/bin/lockd is not installed where tests run, so the
-// test verifies a copy whose ExecStart runs an existing binary (true(1))
-// with the same arguments; every other line is checked as shipped.
+// TestVerify runs `systemd-analyze verify` on the unit as shipped, for a
+// committed boot. trial_test.go verifies it with the trial drop-in.
 func TestVerify(t *testing.T) {
-	analyze := need(t, "systemd-analyze")
+	analyze := need(t, "systemd-analyze", "systemd")
+	dir := t.TempDir()
+	path := writeVerifiableUnit(t, dir)
+	if out := run(t, nil, analyze, "verify", "--man=no", path); out != "" {
+		t.Errorf("systemd-analyze verify %s is not clean:\n%s", unitFile, out)
+	}
+}
+
+// writeVerifiableUnit writes the unit into dir for `systemd-analyze
+// verify` and returns its path. verify also checks that ExecStart's binary
+// exists and is executable, and /usr/bin/lockd is not installed where
+// tests run, so the copy's ExecStart runs an existing binary (true(1))
+// with the same arguments; every other line is as shipped. The copy keeps
+// the unit's name: verify derives the unit name, and checks like BusName=,
+// from the file name; and it reads drop-ins from dir/lockd.service.d/.
+func writeVerifiableUnit(t *testing.T, dir string) string {
+	t.Helper()
 	trueBin, err := exec.LookPath("true")
 	if err != nil {
 		t.Fatal(err)
@@ -125,15 +163,11 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("%s: found %q %d times, want once", unitFile, old, n)
 	}
 	unit = bytes.Replace(unit, old, []byte("\nExecStart="+trueBin+" "), 1)
-	// The copy keeps the unit's name: verify derives the unit name, and
-	// checks like BusName=, from the file name.
-	path := filepath.Join(t.TempDir(), unitFile)
+	path := filepath.Join(dir, unitFile)
 	if err := os.WriteFile(path, unit, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := run(t, nil, analyze, "verify", "--man=no", path); out != "" {
-		t.Errorf("systemd-analyze verify %s is not clean:\n%s", unitFile, out)
-	}
+	return path
 }
 
 var overallRE = regexp.MustCompile(`Overall exposure level for \S+: ([0-9]+(?:\.[0-9]+)?)`)
@@ -141,7 +175,7 @@ var overallRE = regexp.MustCompile(`Overall exposure level for \S+: ([0-9]+(?:\.
 // TestSecurity keeps the unit's exposure score at maxExposure or better.
 // --offline=yes analyses the file itself, without a running systemd.
 func TestSecurity(t *testing.T) {
-	analyze := need(t, "systemd-analyze")
+	analyze := need(t, "systemd-analyze", "systemd")
 	out := run(t, nil, analyze, "security", "--offline=yes", "--no-pager", unitFile)
 	m := overallRE.FindStringSubmatch(out)
 	if m == nil {
@@ -165,7 +199,7 @@ func TestSecurity(t *testing.T) {
 // TestSysusers creates lockd.sysusers' users and groups in an empty root
 // and checks that they are the ones the unit runs with.
 func TestSysusers(t *testing.T) {
-	sysusers := need(t, "systemd-sysusers")
+	sysusers := need(t, "systemd-sysusers", "systemd")
 	conf, err := os.ReadFile("lockd.sysusers")
 	if err != nil {
 		t.Fatal(err)
@@ -206,5 +240,149 @@ func TestSysusers(t *testing.T) {
 	}
 	if _, ok := group["lockd-admin"]; !ok {
 		t.Error("lockd.sysusers does not create group lockd-admin (DESIGN.md: D-Bus write access)")
+	}
+}
+
+// TestTmpfilesFitUnit: lockd.tmpfiles makes the state and runtime
+// directories the unit names, with its user, group and modes.
+func TestTmpfilesFitUnit(t *testing.T) {
+	b, err := os.ReadFile("lockd.tmpfiles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile(unitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serviceSettings(t, unit)
+	want := map[string]string{ // path -> "type mode user group age"
+		"/var/lib/" + s["StateDirectory"][0]: "d " + s["StateDirectoryMode"][0] + " " + s["User"][0] + " " + s["Group"][0] + " -",
+		"/run/" + s["RuntimeDirectory"][0]:   "d " + s["RuntimeDirectoryMode"][0] + " " + s["User"][0] + " " + s["Group"][0] + " -",
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if len(f) != 6 {
+			t.Errorf("lockd.tmpfiles: want 6 fields (type path mode user group age): %q", line)
+			continue
+		}
+		got[f[1]] = strings.Join(append([]string{f[0]}, f[2:]...), " ")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lockd.tmpfiles does not fit %s (-want +got):\n%s", unitFile, diff)
+	}
+}
+
+// TestTmpfiles creates lockd.tmpfiles' directories in a root that
+// lockd.sysusers has populated, with the real tools.
+func TestTmpfiles(t *testing.T) {
+	needRoot(t, "systemd-tmpfiles --create (chown to user lockd)")
+	sysusers := need(t, "systemd-sysusers", "systemd")
+	tmpfiles := need(t, "systemd-tmpfiles", "systemd")
+	users, err := os.ReadFile("lockd.sysusers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile("lockd.tmpfiles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, users, sysusers, "--root="+root, "-")
+	if out := run(t, conf, tmpfiles, "--create", "--root="+root, "-"); out != "" {
+		t.Errorf("systemd-tmpfiles --create lockd.tmpfiles is not clean:\n%s", out)
+	}
+	id := func(file, name string) uint32 { // uid or gid from root/etc
+		b, err := os.ReadFile(filepath.Join(root, "etc", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Split(line, ":"); len(f) > 3 && f[0] == name {
+				n, err := strconv.ParseUint(f[2], 10, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return uint32(n)
+			}
+		}
+		t.Fatalf("%s: no %s", file, name)
+		return 0
+	}
+	uid, gid := id("passwd", "lockd"), id("group", "lockd")
+	for _, dir := range []string{"var/lib/lockd", "run/lockd"} {
+		fi, err := os.Stat(filepath.Join(root, dir))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if !fi.IsDir() || fi.Mode().Perm() != 0o700 || st.Uid != uid || st.Gid != gid {
+			t.Errorf("/%s: %v %d:%d, want a directory 0700 lockd:lockd (%d:%d)", dir, fi.Mode(), st.Uid, st.Gid, uid, gid)
+		}
+	}
+}
+
+const watchdogConf = "50-lockd-watchdog.conf"
+
+// maxWatchdog is the longest hardware watchdog timeout the Raspberry Pi's
+// bcm2835_wdt accepts; systemd arms no watchdog at all when the driver
+// refuses the timeout.
+const maxWatchdog = 15 * time.Second
+
+// TestWatchdogConf: the system.conf.d drop-in sets the runtime and reboot
+// watchdogs with keys this systemd knows and values the Pi accepts.
+func TestWatchdogConf(t *testing.T) {
+	b, err := os.ReadFile(watchdogConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := settings(t, watchdogConf, b, "Manager")
+	if all := settings(t, watchdogConf, b, ""); len(all) != 0 {
+		t.Errorf("%s: settings outside [Manager]: %v", watchdogConf, all)
+	}
+	for _, k := range []string{"RuntimeWatchdogSec", "RebootWatchdogSec"} {
+		if len(m[k]) != 1 {
+			t.Errorf("%s: %s=%q, want one value", watchdogConf, k, m[k])
+		}
+	}
+
+	analyze := need(t, "systemd-analyze", "systemd")
+	// systemd has no offline check of system.conf. A key it knows is in
+	// the manager's table of settings, which is a NUL-terminated string
+	// in its binary; a misspelt key is in none and would be ignored.
+	var manager []byte
+	for _, p := range []string{"/usr/lib/systemd/systemd", "/lib/systemd/systemd"} {
+		if manager, err = os.ReadFile(p); err == nil {
+			break
+		}
+	}
+	if manager == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("/usr/lib/systemd/systemd not found, and CI=true forbids skipping: run `make deps` (Debian package systemd)")
+		}
+		t.Skip("/usr/lib/systemd/systemd not found: install Debian's systemd package (`sudo make deps`) to check the keys")
+	}
+	usRE := regexp.MustCompile(`μs: ([0-9]+)`)
+	for k, v := range m {
+		if !bytes.Contains(manager, []byte("\x00"+k+"\x00")) {
+			t.Errorf("%s: systemd does not know [Manager] %s=", watchdogConf, k)
+		}
+		out := run(t, nil, analyze, "timespan", v[len(v)-1])
+		mu := usRE.FindStringSubmatch(out)
+		if mu == nil {
+			t.Errorf("%s: %s=%s: systemd-analyze timespan:\n%s", watchdogConf, k, v, out)
+			continue
+		}
+		us, _ := strconv.ParseInt(mu[1], 10, 64)
+		if d := time.Duration(us) * time.Microsecond; d <= 0 || d > maxWatchdog {
+			t.Errorf("%s: %s=%s (%v): want 0 < timeout <= %v (bcm2835 maximum)", watchdogConf, k, v, d, maxWatchdog)
+		}
 	}
 }

@@ -266,7 +266,8 @@ func (u *Updater) Approve(ctx context.Context) error {
 }
 
 // Reject discards a pending update: an installed one is forgotten (the
-// slot is marked empty), an armed one is disarmed first. A trial that is
+// slot is marked empty), an armed one is disarmed first. With nothing
+// pending it acknowledges the last failure: LastError is cleared. A trial that is
 // running cannot be rejected; it commits or falls back by itself.
 func (u *Updater) Reject(ctx context.Context) error {
 	u.mu.Lock()
@@ -275,6 +276,14 @@ func (u *Updater) Reject(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, u.broken)
 	}
 	p := u.state.Pending
+	if p == nil && u.state.LastError != "" {
+		// Nothing to discard: the owner has read the report of the last
+		// failure, which clears it (and the warning on the LEDs).
+		s := u.state.clone()
+		s.record(Record{Time: u.cfg.Now(), Event: "acknowledged", Detail: s.LastError})
+		s.LastError = ""
+		return u.save(s)
+	}
 	if p == nil {
 		return ErrNothing
 	}

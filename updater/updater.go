@@ -23,8 +23,8 @@ const (
 	RebootAuto    = "auto"
 )
 
-// Config wires an Updater. Bootloader, StateFile, Slots, Compatible,
-// KeysDir and BootedVersion are required.
+// Config wires an Updater. Bootloader, StateFile, Slots, Compatible and
+// KeysDir are required.
 type Config struct {
 	Bootloader Bootloader
 	// Storage carries every write (slots, state file); nil is the real
@@ -45,7 +45,9 @@ type Config struct {
 	KeysDir string
 	// Compatible is this unit's hardware.
 	Compatible string
-	// BootedVersion is the version of the running root file system.
+	// BootedVersion is the version of the running root file system; ""
+	// takes the state file's record of the booted slot (UnknownVersion
+	// without one).
 	BootedVersion string
 	// TryBoots is lockd_try_left when armed (default 3).
 	TryBoots int
@@ -143,8 +145,10 @@ func New(ctx context.Context, cfg Config) (*Updater, error) {
 	if cfg.Compatible == "" || cfg.KeysDir == "" {
 		return nil, errors.New("updater: config needs compatible and the keys directory")
 	}
-	if _, err := bundle.ParseVersion(cfg.BootedVersion); err != nil {
-		return nil, fmt.Errorf("updater: booted version: %w", err)
+	if cfg.BootedVersion != "" {
+		if _, err := bundle.ParseVersion(cfg.BootedVersion); err != nil {
+			return nil, fmt.Errorf("updater: booted version: %w", err)
+		}
 	}
 	if cfg.Storage == nil {
 		cfg.Storage = ubootenv.OS{}
@@ -207,6 +211,13 @@ func (u *Updater) start(ctx context.Context) error {
 		return err
 	}
 	s, err := u.file.load()
+	if err == nil && u.cfg.BootedVersion == "" {
+		u.cfg.BootedVersion = recordedVersion(s, u.booted)
+	}
+	if u.cfg.BootedVersion == "" {
+		u.cfg.BootedVersion = UnknownVersion
+		u.log.Warn("updater: the running version is unknown; any signed, compatible bundle counts as newer", "assumed", UnknownVersion)
+	}
 	if errors.Is(err, errNoState) {
 		// A fresh unit: what runs is good and committed.
 		s = newState()
@@ -220,6 +231,20 @@ func (u *Updater) start(ctx context.Context) error {
 	}
 	u.state = s
 	return u.reconcile(ctx, bs)
+}
+
+// UnknownVersion is what a unit that cannot tell its version runs.
+const UnknownVersion = "0.0.0"
+
+// recordedVersion is the version the state file says the booted slot holds.
+func recordedVersion(s *State, booted Slot) string {
+	if p := s.Pending; p != nil && p.Slot == booted {
+		return p.Version
+	}
+	if info := s.Slots[booted]; info.State == SlotGood || info.State == SlotTrial {
+		return info.Version
+	}
+	return ""
 }
 
 // reconcile decides, from the state file, the boot chain and this boot,

@@ -195,6 +195,16 @@ func TestTrialNeverHealthy(t *testing.T) {
 	if n := countEvents(u.Status().History, "rolled-back"); n != 1 {
 		t.Fatalf("rolled-back recorded %d times", n)
 	}
+	// The owner acknowledges the report: it clears, once.
+	if err := u.Reject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := u.Status(); s.LastError != "" || s.History[len(s.History)-1].Event != "acknowledged" {
+		t.Fatalf("after acknowledging: %+v", s)
+	}
+	if err := u.Reject(ctx); !errors.Is(err, updater.ErrNothing) {
+		t.Fatalf("second acknowledgement: %v", err)
+	}
 	// Installing again works and replaces the bad slot.
 	if err := install(t, u, r.bundle("2.1.1", bundleOpts{}), updater.InstallOptions{}); err != nil {
 		t.Fatal(err)

@@ -91,7 +91,7 @@ type Codes struct {
 type Update struct {
 	Compatible  string `toml:"compatible"`
 	Keys        string `toml:"keys"`
-	Bootloader  string `toml:"bootloader"` // uboot | tryboot | sim
+	Bootloader  string `toml:"bootloader"` // uboot | tryboot | sim | none
 	FwEnvConfig string `toml:"fw_env_config"`
 	SlotA       string `toml:"slot_a"`
 	SlotB       string `toml:"slot_b"`
@@ -100,6 +100,12 @@ type Update struct {
 	CommitAfter int    `toml:"commit_after"`
 	Reboot      string `toml:"reboot"` // approve | window | auto
 	Window      string `toml:"window"`
+	// Autoboot is the Pi firmware's autoboot.txt (bootloader = "tryboot").
+	Autoboot string `toml:"autoboot"`
+	// VersionFile says which version the running root file system is:
+	// os-release's VERSION_ID, or a file holding only the version. When it
+	// is missing, the updater's own record of the booted slot is used.
+	VersionFile string `toml:"version_file"`
 }
 
 // Default returns the configuration used for keys the file leaves out.
@@ -114,6 +120,7 @@ func Default() Config {
 			Keys: "/etc/lockd/keys", Bootloader: "uboot", FwEnvConfig: "/etc/fw_env.config",
 			SlotA: "/dev/mmcblk0p2", SlotB: "/dev/mmcblk0p3", Cmdline: "/proc/cmdline",
 			TryBoots: 3, CommitAfter: 60, Reboot: "approve", Window: "02:00-04:00",
+			Autoboot: "/boot/firmware/autoboot.txt", VersionFile: "/etc/os-release",
 		},
 	}
 }
@@ -206,17 +213,17 @@ func (c *Config) Check() error {
 		}
 	}
 	switch c.Update.Bootloader {
-	case "uboot", "tryboot", "sim":
+	case "uboot", "tryboot", "sim", "none":
 	default:
-		bad("update.bootloader", "must be uboot, tryboot or sim, not %q", c.Update.Bootloader)
+		bad("update.bootloader", "must be uboot, tryboot, sim or none, not %q", c.Update.Bootloader)
 	}
 	switch c.Update.Reboot {
 	case "approve", "window", "auto":
 	default:
 		bad("update.reboot", "must be approve, window or auto, not %q", c.Update.Reboot)
 	}
-	if c.Update.TryBoots < 1 || c.Update.TryBoots > 10 {
-		bad("update.try_boots", "must be 1..10, not %d", c.Update.TryBoots)
+	if c.Update.TryBoots < 1 || c.Update.TryBoots > 9 {
+		bad("update.try_boots", "must be 1..9 (the boot script counts one digit), not %d", c.Update.TryBoots)
 	}
 	if c.Update.CommitAfter < 1 {
 		bad("update.commit_after", "must be at least 1 second, not %d", c.Update.CommitAfter)

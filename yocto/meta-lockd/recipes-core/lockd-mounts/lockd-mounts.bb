@@ -1,0 +1,28 @@
+SUMMARY = "Mount units for lockd's data partition and the boot partition"
+DESCRIPTION = "Mounts the data partition (label data) at /var/lib/lockd and \
+the boot partition (label boot) at /boot/firmware, by label, so the same \
+units work on both root file-system slots, and makes lockd.service wait \
+for its data."
+LICENSE = "MIT"
+LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+
+SRC_URI = " \
+    file://var-lib-lockd.mount \
+    file://boot-firmware.mount \
+    file://10-lockd-data.conf \
+"
+S = "${UNPACKDIR}"
+
+inherit allarch systemd features_check
+REQUIRED_DISTRO_FEATURES = "systemd"
+
+SYSTEMD_SERVICE:${PN} = "var-lib-lockd.mount boot-firmware.mount"
+
+do_install() {
+    install -d ${D}${systemd_system_unitdir}/lockd.service.d
+    install -m 0644 ${S}/var-lib-lockd.mount ${S}/boot-firmware.mount ${D}${systemd_system_unitdir}/
+    install -m 0644 ${S}/10-lockd-data.conf ${D}${systemd_system_unitdir}/lockd.service.d/
+    install -d ${D}/var/lib/lockd ${D}/boot/firmware
+}
+
+FILES:${PN} += "${systemd_system_unitdir} /var/lib/lockd /boot/firmware"

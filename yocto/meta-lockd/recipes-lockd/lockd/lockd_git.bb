@@ -1,0 +1,112 @@
+SUMMARY = "lockd: keypad smart lock daemon with A/B root file-system updates"
+DESCRIPTION = "lockd reads a GPIO keypad, drives the bolt motor or strike, \
+keeps access codes in SQLite, is controlled over D-Bus (lockctl) and \
+updates the whole root file system with A/B slots and a trial boot."
+HOMEPAGE = "https://lockd.dev"
+BUGTRACKER = "mailto:lockd-devel@lists.lockd.dev"
+SECTION = "security"
+
+# lockd's own code: the repository has no licence file yet. Until it has
+# one, LOCKD_LICENSE stays CLOSED (which also turns off OE's licence
+# checks, LIC_FILES_CHKSUM of the modules included). Once it has, set
+# LOCKD_LICENSE and LIC_FILES_CHKSUM for it here, and LICENSE becomes
+# "that & the modules' licences".
+LOCKD_LICENSE = "CLOSED"
+LICENSE = "${@'CLOSED' if d.getVar('LOCKD_LICENSE') == 'CLOSED' else d.getVar('LOCKD_LICENSE') + ' & ' + d.getVar('LOCKD_GO_MODS_LICENSE')}"
+
+# The Go modules (gomod:// SRC_URI lines) and their licence checksums.
+# Generated from go.mod and go.sum by `make yocto-gomod` at the commit in
+# SRCREV; yocto/cmd/gomodinc's test keeps it in step with go.sum.
+require lockd-go-mods.inc
+
+GO_IMPORT = "lockd.dev/lockd"
+LOCKD_GIT_URI ?= "git://git.lockd.dev/lockd.git;protocol=https;branch=main"
+SRC_URI = "${LOCKD_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
+# A fixed commit: AUTOREV would reach the network while parsing. Bump it,
+# and regenerate lockd-go-mods.inc from that commit, for each release.
+SRCREV = "c9c984afabf15eb2bc7f881a21e4d987314ba563"
+PV = "0.0+git"
+
+inherit go-mod systemd useradd features_check
+REQUIRED_DISTRO_FEATURES = "systemd"
+
+GO_INSTALL = "${GO_IMPORT}/cmd/lockd ${GO_IMPORT}/cmd/lockctl"
+# go-sqlite3 compiles the SQLite it bundles: cgo is required. go.bbclass
+# already adds -buildmode=pie on every architecture lockd runs on.
+CGO_ENABLED = "1"
+# go.mod says go 1.26.0: never let the go command fetch a toolchain.
+export GOTOOLCHAIN = "local"
+export GOFLAGS = "-mod=readonly"
+# lockd trusts the clock only after its build time (time-limited codes):
+# the commit's date, as the Makefile does, from the SOURCE_DATE_EPOCH that
+# OE derives from the git commit. The $(...) is expanded by the shell of
+# do_compile, where SOURCE_DATE_EPOCH is set, not at parse time.
+GO_EXTRA_LDFLAGS = "-X main.buildStamp=$(date -u -d @$SOURCE_DATE_EPOCH +%Y-%m-%dT%H:%M:%SZ)"
+
+LOCKD_SYSTEMD = "${S}/src/${GO_IMPORT}/systemd"
+
+# User lockd and its groups (lockd.sysusers says the same for systemd-sysusers;
+# with useradd they exist at build time, which a read-only rootfs needs).
+USERADD_PACKAGES = "${PN}"
+GROUPADD_PARAM:${PN} = "--system lockd; --system lockd-admin; --system gpio"
+USERADD_PARAM:${PN} = "--system --home-dir /var/lib/lockd --no-create-home \
+    --shell /sbin/nologin --gid lockd --groups gpio \
+    --comment 'lockd smart lock daemon' lockd"
+
+SYSTEMD_SERVICE:${PN} = "lockd.service"
+SYSTEMD_AUTO_ENABLE:${PN} = "enable"
+
+do_install:append:class-target() {
+    s=${LOCKD_SYSTEMD}
+
+    install -d ${D}${systemd_system_unitdir}
+    install -m 0644 $s/lockd.service ${D}${systemd_system_unitdir}/
+
+    # Trial boots: the generator adds the reboot-on-failure drop-in on a
+    # boot with lockd.trial=1; the manager drop-in arms the watchdog.
+    install -d ${D}${systemd_unitdir}/system-generators ${D}${systemd_unitdir}/system.conf.d
+    install -m 0755 $s/lockd-trial-generator ${D}${systemd_unitdir}/system-generators/
+    install -m 0644 $s/50-lockd-watchdog.conf ${D}${systemd_unitdir}/system.conf.d/
+
+    # D-Bus: policy, activation file, introspection data.
+    install -d ${D}${datadir}/dbus-1/system.d ${D}${datadir}/dbus-1/system-services ${D}${datadir}/dbus-1/interfaces
+    install -m 0644 $s/io.lockd.Lock1.conf ${D}${datadir}/dbus-1/system.d/
+    install -m 0644 $s/io.lockd.Lock1.service ${D}${datadir}/dbus-1/system-services/
+    install -m 0644 $s/io.lockd.Lock1.xml ${D}${datadir}/dbus-1/interfaces/
+
+    install -d ${D}${nonarch_libdir}/sysusers.d ${D}${nonarch_libdir}/tmpfiles.d ${D}${nonarch_base_libdir}/udev/rules.d
+    install -m 0644 $s/lockd.sysusers ${D}${nonarch_libdir}/sysusers.d/lockd.conf
+    install -m 0644 $s/lockd.tmpfiles ${D}${nonarch_libdir}/tmpfiles.d/lockd.conf
+    install -m 0644 $s/60-lockd-gpio.rules ${D}${nonarch_base_libdir}/udev/rules.d/
+
+    install -d ${D}${datadir}/bash-completion/completions
+    install -m 0644 $s/lockctl.bash-completion ${D}${datadir}/bash-completion/completions/lockctl
+
+    # The configuration, root-owned and read-only to lockd. The image sets
+    # `compatible` for its machine (lockd-image.bb); trusted update keys go
+    # to ${sysconfdir}/lockd/keys.
+    install -d ${D}${sysconfdir}/lockd/keys
+    install -m 0644 $s/lockd.toml ${D}${sysconfdir}/lockd/lockd.toml
+}
+
+# The Go sources go-mod installs under ${libdir}/go/src are build input,
+# not part of the lock.
+do_install:append() {
+    rm -rf ${D}${libdir}/go
+}
+
+CONFFILES:${PN} = "${sysconfdir}/lockd/lockd.toml"
+FILES:${PN} += " \
+    ${systemd_unitdir}/system-generators \
+    ${systemd_unitdir}/system.conf.d \
+    ${datadir}/dbus-1 \
+    ${nonarch_libdir}/sysusers.d \
+    ${nonarch_libdir}/tmpfiles.d \
+    ${nonarch_base_libdir}/udev/rules.d \
+    ${datadir}/bash-completion \
+"
+RDEPENDS:${PN} = "dbus"
+RRECOMMENDS:${PN} = "lockd-mounts lockd-fw-env"
+
+# lockd-native: `lockd bundle create` on the build host (lockd-bundle.bbclass).
+BBCLASSEXTEND = "native"
