@@ -58,9 +58,11 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 #                          (a file, not a command: yocto/ tests check it themselves)
 #   qemu-system-arm        qemu-system-aarch64, runs that U-Boot
 #   dosfstools mtools      mkfs.vfat, mcopy: the FAT boot partition with uboot.env
+#   e2fsprogs              mkfs.ext4: a mounted slot must be refused
+#   make                   systemd/ tests run `make install DESTDIR=...`
 DEB_PKGS := gcc libc6-dev dbus libglib2.0-bin systemd libubootenv-tool \
 	u-boot-tools gdisk util-linux mount zstd qemu-user \
-	u-boot-qemu qemu-system-arm dosfstools mtools \
+	u-boot-qemu qemu-system-arm dosfstools mtools e2fsprogs make \
 	$(ARM64_PKGS) $(ARMV7_PKGS)
 
 # Commands `make test` checks for, as command:package.
@@ -70,6 +72,7 @@ TEST_TOOLS := gcc:gcc systemd-analyze:systemd systemd-sysusers:systemd \
 	mkimage:u-boot-tools sgdisk:gdisk partx:util-linux setpriv:util-linux \
 	losetup:mount zstd:zstd qemu-aarch64:qemu-user \
 	qemu-system-aarch64:qemu-system-arm mkfs.vfat:dosfstools mcopy:mtools \
+	mkfs.ext4:e2fsprogs make:make \
 	$(ARM64_CC):gcc-aarch64-linux-gnu
 
 # missing_tools CMD:PKG...: prints the missing ones as "CMD (PKG)". sbin is
@@ -126,6 +129,8 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 	install -D -m 0644 systemd/lockd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/lockd.conf
 	install -D -m 0644 systemd/lockd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/lockd.conf
 	install -D -m 0644 systemd/60-lockd-gpio.rules $(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-lockd-gpio.rules
+	install -D -m 0644 systemd/61-lockd-slots.rules $(DESTDIR)$(PREFIX)/lib/udev/rules.d/61-lockd-slots.rules
+	install -D -m 0644 systemd/50-lockd-reboot.rules $(DESTDIR)$(PREFIX)/share/polkit-1/rules.d/50-lockd-reboot.rules
 	install -D -m 0644 systemd/lockctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lockctl
 	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml" ]; then \
 	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml (the shipped one is systemd/lockd.toml)"; \

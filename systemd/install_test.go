@@ -30,6 +30,8 @@ var installed = map[string]struct {
 	"usr/lib/sysusers.d/lockd.conf":                           {"systemd/lockd.sysusers", 0o644},
 	"usr/lib/tmpfiles.d/lockd.conf":                           {"systemd/lockd.tmpfiles", 0o644},
 	"usr/lib/udev/rules.d/60-lockd-gpio.rules":                {"systemd/60-lockd-gpio.rules", 0o644},
+	"usr/lib/udev/rules.d/61-lockd-slots.rules":               {"systemd/61-lockd-slots.rules", 0o644},
+	"usr/share/polkit-1/rules.d/50-lockd-reboot.rules":        {"systemd/50-lockd-reboot.rules", 0o644},
 	"usr/share/bash-completion/completions/lockctl":           {"systemd/lockctl.bash-completion", 0o644},
 	"etc/lockd/lockd.toml":                                    {"systemd/lockd.toml", 0o644},
 }

@@ -78,6 +78,11 @@ do_install:append:class-target() {
     install -m 0644 $s/lockd.sysusers ${D}${nonarch_libdir}/sysusers.d/lockd.conf
     install -m 0644 $s/lockd.tmpfiles ${D}${nonarch_libdir}/tmpfiles.d/lockd.conf
     install -m 0644 $s/60-lockd-gpio.rules ${D}${nonarch_base_libdir}/udev/rules.d/
+    install -m 0644 $s/61-lockd-slots.rules ${D}${nonarch_base_libdir}/udev/rules.d/
+
+    # polkit: user lockd may reboot into a trial (logind over D-Bus).
+    install -d -m 0700 ${D}${datadir}/polkit-1/rules.d
+    install -m 0644 $s/50-lockd-reboot.rules ${D}${datadir}/polkit-1/rules.d/
 
     install -d ${D}${datadir}/bash-completion/completions
     install -m 0644 $s/lockctl.bash-completion ${D}${datadir}/bash-completion/completions/lockctl
