@@ -8,7 +8,7 @@ import (
 // from the introspection specs.
 func inSignatures() map[string]string {
 	m := map[string]string{}
-	for _, o := range interfaces(nil, true) {
+	for _, o := range interfaces(nil, true, true) {
 		for _, meth := range o.spec.Methods {
 			sig := ""
 			for _, a := range meth.Args {

@@ -1,7 +1,7 @@
 // Package dbusapi is lockd's D-Bus service and its authorisation: it owns
 // the bus name io.lockd.Lock1 and exports, on /io/lockd/Lock1, the
-// interfaces io.lockd.Lock1, io.lockd.Codes1 and (simulation only)
-// io.lockd.Simulator1, with org.freedesktop.DBus.Properties,
+// interfaces io.lockd.Lock1, io.lockd.Codes1, io.lockd.Update1 (when lockd
+// has an updater) and (simulation only) io.lockd.Simulator1, with org.freedesktop.DBus.Properties,
 // Introspectable and Peer. The names and the keys of every a{sv} are in
 // package wire; the interface XML is shipped as systemd/io.lockd.Lock1.xml.
 //
@@ -11,6 +11,6 @@
 // changes state (see authz.go), so a policy file edited by mistake cannot
 // open the door.
 //
-// Each interface lives in its own file (lock1.go, codes1.go, sim1.go) and
-// is listed in objects (service.go); io.lockd.Update1 comes the same way.
+// Each interface lives in its own file (lock1.go, codes1.go, update1.go,
+// sim1.go) and is listed in interfaces (service.go).
 package dbusapi

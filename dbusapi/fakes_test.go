@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/updater"
 )
 
 // fakeLock is a Lock that records commands.
@@ -142,4 +144,86 @@ func message(iface, member string, body ...any) dbus.Message {
 		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body...))
 	}
 	return m
+}
+
+// fakeUpdater is an Updater that records calls. Install reads what it
+// was given and closes it, as the updater does.
+type fakeUpdater struct {
+	mu      sync.Mutex
+	calls   []string
+	status  updater.Status
+	err     error  // returned by Install, Approve and Reject
+	read    []byte // what the last Install read through its file
+	changed chan struct{}
+	events  chan updater.Event
+}
+
+var _ Updater = (*fakeUpdater)(nil)
+
+func newFakeUpdater() *fakeUpdater {
+	return &fakeUpdater{status: updater.Status{Operation: "idle", Booted: updater.SlotA, Policy: updater.RebootApprove,
+		Slots: map[updater.Slot]updater.SlotInfo{updater.SlotA: {State: updater.SlotGood, Version: "1.0.0"}, updater.SlotB: {State: updater.SlotEmpty}}},
+		changed: make(chan struct{}, 1), events: make(chan updater.Event, 16)}
+}
+
+func (f *fakeUpdater) Status() updater.Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status
+}
+
+// setStatus changes the status and signals Changed.
+func (f *fakeUpdater) setStatus(fn func(*updater.Status)) {
+	f.mu.Lock()
+	fn(&f.status)
+	f.mu.Unlock()
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeUpdater) Changed() <-chan struct{} { return f.changed }
+
+func (f *fakeUpdater) Subscribe(int) (<-chan updater.Event, func()) { return f.events, func() {} }
+
+func (f *fakeUpdater) Install(_ context.Context, file *os.File, o updater.InstallOptions) error {
+	defer file.Close()
+	b, rerr := io.ReadAll(io.NewSectionReader(file, 0, 1<<20))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf("Install %+v", o))
+	f.read = b
+	if rerr != nil {
+		return rerr
+	}
+	return f.err
+}
+
+func (f *fakeUpdater) Approve(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "Approve")
+	return f.err
+}
+
+func (f *fakeUpdater) Reject(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "Reject")
+	return f.err
+}
+
+func (f *fakeUpdater) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func (f *fakeUpdater) lastRead() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return string(f.read)
 }

@@ -13,6 +13,7 @@ import (
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/gpio/sim"
 	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/updater"
 )
 
 // TestHandlersRefuseNUL: D-Bus forbids NUL in strings and dbus-daemon
@@ -131,7 +132,7 @@ func (*diskError) Error() string { return "codes: commit: disk I/O error" }
 // the handlers have, with the types godbus derives from their Go
 // signatures, every argument named.
 func TestSpecsMatchHandlers(t *testing.T) {
-	for _, o := range interfaces(nil, true) {
+	for _, o := range interfaces(nil, true, true) {
 		got := map[string][]string{}
 		for _, m := range introspect.Methods(o.handler) {
 			for _, a := range m.Args {
@@ -162,12 +163,13 @@ func TestSpecsMatchHandlers(t *testing.T) {
 func TestNewTypedNil(t *testing.T) {
 	var store *codes.Store
 	var board *sim.Board
-	s, err := New(Config{Conn: new(dbus.Conn), Lock: &fakeLock{}, Codes: store, Sim: board})
+	var upd *updater.Updater
+	s, err := New(Config{Conn: new(dbus.Conn), Lock: &fakeLock{}, Codes: store, Sim: board, Updater: upd})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Codes != nil || s.cfg.Sim != nil || len(s.objects()) != 2 {
-		t.Errorf("typed nils kept: codes %v, sim %v, %d interfaces", s.cfg.Codes, s.cfg.Sim, len(s.objects()))
+	if s.cfg.Codes != nil || s.cfg.Sim != nil || s.cfg.Updater != nil || len(s.objects()) != 2 {
+		t.Errorf("typed nils kept: codes %v, sim %v, updater %v, %d interfaces", s.cfg.Codes, s.cfg.Sim, s.cfg.Updater, len(s.objects()))
 	}
 	var core *lock.Core
 	if _, err := New(Config{Conn: new(dbus.Conn), Lock: core}); err == nil {

@@ -2,10 +2,12 @@ package dbusapi
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/updater"
 )
 
 // Lock is the lock core as the service uses it (*lock.Core). Lock and
@@ -45,4 +47,28 @@ type Simulator interface {
 	Press(ctx context.Context, keys string) error
 	SetDoor(open bool)
 	SetJam(jam bool) error
+}
+
+// Updater is the A/B updater (*updater.Updater).
+//
+// Install takes f over and closes it on every path. It returns once the
+// whole bundle has been checked (signature, compatible, versions, size,
+// every stored byte), with a refusal that changed nothing (errors wrapping
+// the bundle package's sentinels, updater.ErrBusy, updater.ErrUnavailable)
+// or nil; the write then goes on in the background and Status follows it.
+// If ctx ends first Install returns ctx's error and the install is
+// abandoned once the checks end. Approve and Reject return
+// updater.ErrNothing when no update is pending and updater.ErrBusy when
+// it is too late (on trial, rebooting).
+//
+// Changed is signalled, without blocking and coalesced, whenever Status
+// may have changed; the service is its only reader. Subscribe may drop
+// events for a slow subscriber; the History property still has them.
+type Updater interface {
+	Status() updater.Status
+	Changed() <-chan struct{}
+	Subscribe(n int) (<-chan updater.Event, func())
+	Install(ctx context.Context, f *os.File, o updater.InstallOptions) error
+	Approve(ctx context.Context) error
+	Reject(ctx context.Context) error
 }

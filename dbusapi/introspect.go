@@ -30,7 +30,7 @@ func (s *Service) introspection() string {
 // file equal to what a running lockd introspects as.
 func InterfaceXML() string {
 	var n introspect.Node
-	for _, o := range interfaces(nil, true) {
+	for _, o := range interfaces(nil, true, true) {
 		n.Interfaces = append(n.Interfaces, o.spec)
 	}
 	return strings.Replace(marshalNode(n), "\n<node>", "\n"+xmlComment+"<node>", 1)
@@ -52,12 +52,28 @@ const xmlComment = `<!--
   local time), valid_from t, valid_until t (µs since the epoch), uses u.
   Nothing lockd sends ever holds code digits or digests.
 
+  io.lockd.Update1 exists only when lockd has an updater. Install and
+  InstallWithOptions take a descriptor of the bundle, a regular file the
+  caller opened for reading; they return once the bundle is checked, and
+  the write goes on (Operation, Progress). Options: allow-downgrade b.
+  Update1.Slots: slot name -> state s, version s, security_version t,
+  booted b, committed b. Pending (empty when none): version s, slot s,
+  phase s, approved b, from_version s, security_version t, installed x.
+  History entries: time x, event s, slot s, version s, detail s. Times in
+  Update1 are x, Unix seconds. Update events on Lock1.Event: update-install,
+  update-refused, update-approve, update-reject (requests, source dbus);
+  update-installed, update-armed, update-committed, update-rolled-back,
+  update-rejected, update-failed (source updater); details a{ss} version,
+  boot_slot.
+
   Methods that change anything need root or group lockd-admin
   (org.freedesktop.DBus.Error.AccessDenied otherwise); bad arguments get
   org.freedesktop.DBus.Error.InvalidArgs with a reason. Other errors:
   io.lockd.Error.DoorOpen (Lock waits for the door to close),
   io.lockd.Error.Unavailable, io.lockd.Error.Unprovisioned,
-  io.lockd.Error.Full, org.freedesktop.DBus.Error.Failed.
+  io.lockd.Error.Full, io.lockd.Error.Busy, io.lockd.Error.NothingPending,
+  io.lockd.Error.BundleRefused (the bundle failed a check; nothing was
+  written), org.freedesktop.DBus.Error.Failed.
 -->
 `
 

@@ -73,8 +73,8 @@ func TestXMLFileMatchesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := lockdInterfaces(t, string(file))
-	if len(want) != 3 {
-		t.Fatalf("%s has %d io.lockd interfaces, want Lock1, Codes1, Simulator1", xmlFile, len(want))
+	if len(want) != 4 {
+		t.Fatalf("%s has %d io.lockd interfaces, want Lock1, Codes1, Update1, Simulator1", xmlFile, len(want))
 	}
 	for _, c := range []struct {
 		name string
@@ -116,5 +116,22 @@ func TestNoSimulatorWithoutSim(t *testing.T) {
 	res = r.gcall(t, dbustest.Root, wire.Simulator1+".SetDoor", "true")
 	if res.OK() || !strings.Contains(res.Stderr, "UnknownInterface") && !strings.Contains(res.Stderr, "UnknownMethod") {
 		t.Errorf("Simulator1.SetDoor without sim: %v %q", res.Err, res.Output())
+	}
+}
+
+// TestNoUpdaterWithoutUpdater: without an updater Update1 is neither
+// introspected, nor callable, nor readable.
+func TestNoUpdaterWithoutUpdater(t *testing.T) {
+	r := newRig(t, rigOptions{noUpdater: true})
+	res := r.bus.Busctl(t, dbustest.Root, "introspect", "--xml-interface", wire.BusName, string(wire.ObjectPath))
+	if !res.OK() || strings.Contains(res.Stdout, wire.Update1) || !strings.Contains(res.Stdout, wire.Codes1) {
+		t.Errorf("introspection without updater: %v\n%s", res.Err, res.Output())
+	}
+	res = r.gcall(t, dbustest.Root, wire.Update1+".Approve")
+	if res.OK() || !strings.Contains(res.Stderr, "UnknownInterface") && !strings.Contains(res.Stderr, "UnknownMethod") {
+		t.Errorf("Update1.Approve without updater: %v %q", res.Err, res.Output())
+	}
+	if _, err := r.obj.GetProperty(wire.Update1 + "." + wire.PropOperation); err == nil {
+		t.Error("Update1.Operation readable without updater")
 	}
 }

@@ -1,6 +1,7 @@
 package dbusapi
 
 import (
+	"reflect"
 	"slices"
 
 	"github.com/godbus/dbus/v5"
@@ -43,53 +44,89 @@ func propValues(st lock.Status) map[string]any {
 	}
 }
 
-// lockProps is the initial prop.Map entry for Lock1. prop emits nothing
-// itself (EmitFalse): syncProps sends one PropertiesChanged for all the
-// properties that changed together, and a send that fails on a closed
-// connection is logged, where prop.SetMust would panic. The introspection
-// (lock1Spec) still says EmitsChangedSignal=true, which is what clients
-// see.
-func lockProps(st lock.Status) map[string]*prop.Prop {
-	m := map[string]*prop.Prop{}
-	for k, v := range propValues(st) {
-		m[k] = &prop.Prop{Value: v, Emit: prop.EmitFalse}
-	}
-	return m
-}
-
-// syncProps re-reads the lock's status and announces what changed.
+// syncProps re-reads the lock's status, and the updater's, and announces
+// what changed.
+//
+// The values are exported as a snapshot, replaced as a whole on a change,
+// never changed in place: prop's Set stores a new value into the old one
+// (dbus.Store), which merges maps (a map that lost keys would keep them)
+// and writes into a map that a GetAll reply may still be encoding.
 func (s *Service) syncProps() {
 	s.propMu.Lock()
 	defer s.propMu.Unlock()
 	if s.props == nil {
 		return // not exported (yet)
 	}
-	vals := propValues(s.cfg.Lock.Status())
-	changed := map[string]dbus.Variant{}
-	for _, name := range propNames {
-		v := vals[name]
-		if sameValue(s.props.GetMust(wire.Lock1, name), v) {
-			continue
+	vals := s.propMap()
+	changed := map[string]map[string]dbus.Variant{}
+	for _, iface := range []string{wire.Lock1, wire.Update1} {
+		for _, name := range ifaceProps[iface] {
+			v, ok := vals[iface][name]
+			if !ok || sameValue(s.props.GetMust(iface, name), v) {
+				continue
+			}
+			if changed[iface] == nil {
+				changed[iface] = map[string]dbus.Variant{}
+			}
+			changed[iface][name] = dbus.MakeVariant(v)
 		}
-		s.props.SetMust(wire.Lock1, name, v) // EmitFalse: cannot fail on the bus
-		changed[name] = dbus.MakeVariant(v)
 	}
 	if len(changed) == 0 {
 		return
 	}
-	err := s.conn.Emit(wire.ObjectPath, propertiesIface+".PropertiesChanged", wire.Lock1, changed, []string{})
+	p, err := prop.Export(s.conn, wire.ObjectPath, s.propsOf(vals))
 	if err != nil {
-		s.log.Warn("dbusapi: emit PropertiesChanged", "err", err)
+		s.log.Warn("dbusapi: export properties", "err", err)
+		return
+	}
+	s.props = p
+	for _, iface := range []string{wire.Lock1, wire.Update1} {
+		if len(changed[iface]) == 0 {
+			continue
+		}
+		err := s.conn.Emit(wire.ObjectPath, propertiesIface+".PropertiesChanged", iface, changed[iface], []string{})
+		if err != nil {
+			s.log.Warn("dbusapi: emit PropertiesChanged", "interface", iface, "err", err)
+		}
 	}
 }
 
+// ifaceProps are the properties of each interface, in introspection order.
+var ifaceProps = map[string][]string{wire.Lock1: propNames, wire.Update1: updatePropNames}
+
+// propMap returns the current values of every exported property.
+func (s *Service) propMap() map[string]map[string]any {
+	vals := map[string]map[string]any{wire.Lock1: propValues(s.cfg.Lock.Status())}
+	if s.cfg.Updater != nil {
+		vals[wire.Update1] = updateValues(s.cfg.Updater.Status())
+	}
+	return vals
+}
+
+// propsOf is the prop.Map of vals. prop emits nothing itself (EmitFalse):
+// syncProps sends one PropertiesChanged for all the properties of an
+// interface that changed together, and a send that fails on a closed
+// connection is logged. The introspection
+// still says EmitsChangedSignal=true, which is what clients see.
+func (s *Service) propsOf(vals map[string]map[string]any) prop.Map {
+	m := prop.Map{}
+	for iface, props := range vals {
+		m[iface] = map[string]*prop.Prop{}
+		for k, v := range props {
+			m[iface][k] = &prop.Prop{Value: v, Emit: prop.EmitFalse}
+		}
+	}
+	return m
+}
+
 // sameValue compares property values; nil and empty string lists are the
-// same (dbus.Store may turn one into the other).
+// same (dbus.Store may turn one into the other). Maps and lists of maps
+// (Update1's) compare deeply.
 func sameValue(a, b any) bool {
 	as, aok := a.([]string)
 	bs, bok := b.([]string)
 	if aok || bok {
 		return aok && bok && slices.Equal(as, bs)
 	}
-	return a == b
+	return reflect.DeepEqual(a, b)
 }

@@ -46,6 +46,7 @@ type rig struct {
 	core   *lock.Core
 	store  *codes.Store
 	svc    *dbusapi.Service
+	unit   *unit      // the updater behind Update1; nil with noUpdater
 	client *dbus.Conn // a root client
 	obj    dbus.BusObject
 
@@ -56,6 +57,7 @@ type rig struct {
 type rigOptions struct {
 	extraPolicy string // see dbustest.Options
 	noSim       bool   // do not export Simulator1
+	noUpdater   bool   // do not export Update1
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -91,6 +93,10 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	cfg := dbusapi.Config{Conn: conn, Lock: r.core, Codes: store, Sim: r.board, Log: discard()}
 	if o.noSim {
 		cfg.Sim = nil
+	}
+	if !o.noUpdater {
+		r.unit = newUnit(t)
+		cfg.Updater = r.unit.upd
 	}
 	if r.svc, err = dbusapi.New(cfg); err != nil {
 		t.Fatal(err)

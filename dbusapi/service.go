@@ -16,6 +16,7 @@ import (
 
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/lock"
+	"lockd.dev/lockd/updater"
 )
 
 // Config wires the service. Conn and Lock are required.
@@ -29,6 +30,10 @@ type Config struct {
 	Codes Codes
 	// Sim, when set, exports io.lockd.Simulator1.
 	Sim Simulator
+	// Updater, when set, exports io.lockd.Update1. The service reads its
+	// Changed channel and subscribes to its events: nothing else should
+	// read Changed.
+	Updater Updater
 	// Log defaults to slog.Default().
 	Log *slog.Logger
 	// AdminGroup may call every method; default "lockd-admin".
@@ -88,6 +93,9 @@ func New(cfg Config) (*Service, error) {
 	if isNil(cfg.Sim) {
 		cfg.Sim = nil
 	}
+	if isNil(cfg.Updater) {
+		cfg.Updater = nil
+	}
 	if isNil(cfg.Lock) {
 		return nil, errors.New("dbusapi: no lock core")
 	}
@@ -123,14 +131,20 @@ type object struct {
 }
 
 // objects lists the io.lockd.* interfaces this service exports.
-func (s *Service) objects() []object { return interfaces(s, s.cfg.Sim != nil) }
+func (s *Service) objects() []object {
+	return interfaces(s, s.cfg.Sim != nil, s.cfg.Updater != nil)
+}
 
-// interfaces lists the io.lockd.* interfaces, Simulator1 only with sim. A
-// new interface (io.lockd.Update1) adds its own file and one line here.
-func interfaces(s *Service, sim bool) []object {
+// interfaces lists the io.lockd.* interfaces, Simulator1 only with sim,
+// Update1 only with update. A new interface adds its own file and one
+// line here.
+func interfaces(s *Service, sim, update bool) []object {
 	objs := []object{
 		{lock1Spec(), lock1{s}},
 		{codes1Spec(), codes1{s}},
+	}
+	if update {
+		objs = append(objs, object{update1Spec(), update1{s}})
 	}
 	if sim {
 		objs = append(objs, object{sim1Spec(), sim1{s}})
@@ -152,6 +166,14 @@ func (s *Service) Serve(ctx context.Context) error {
 	// between the snapshot and the stream.
 	events, stop := s.cfg.Lock.Subscribe(eventBuffer)
 	defer stop()
+	var updates <-chan updater.Event
+	var changed <-chan struct{}
+	if u := s.cfg.Updater; u != nil {
+		var stopUpdates func()
+		updates, stopUpdates = u.Subscribe(eventBuffer)
+		defer stopUpdates()
+		changed = u.Changed()
+	}
 	if err := s.export(); err != nil {
 		s.unexport()
 		return err
@@ -162,15 +184,18 @@ func (s *Service) Serve(ctx context.Context) error {
 	}
 	defer s.releaseName()
 	close(s.ready)
-	s.log.Info("dbusapi: serving", "name", wire.BusName, "path", wire.ObjectPath, "simulator", s.cfg.Sim != nil)
-	return s.run(ctx, events)
+	s.log.Info("dbusapi: serving", "name", wire.BusName, "path", wire.ObjectPath, "simulator", s.cfg.Sim != nil,
+		"updater", s.cfg.Updater != nil)
+	return s.run(ctx, events, updates, changed)
 }
 
 // Ready is closed once Serve owns the bus name and answers calls: the
 // moment for READY=1, so that a client started after lockd finds it.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
-func (s *Service) run(ctx context.Context, events <-chan lock.Event) error {
+// run forwards events and changes; updates and changed are nil without an
+// updater.
+func (s *Service) run(ctx context.Context, events <-chan lock.Event, updates <-chan updater.Event, changed <-chan struct{}) error {
 	tick := time.NewTicker(resyncEvery)
 	defer tick.Stop()
 	for {
@@ -186,6 +211,15 @@ func (s *Service) run(ctx context.Context, events <-chan lock.Event) error {
 			}
 			s.syncProps()
 			s.emit(e.Kind, lockEventDetails(e))
+		case e, ok := <-updates:
+			if !ok {
+				updates = nil
+				continue
+			}
+			s.syncProps()
+			s.updateEvent(ctx, e)
+		case <-changed:
+			s.syncProps()
 		case <-tick.C:
 			s.syncProps()
 		}
@@ -194,7 +228,9 @@ func (s *Service) run(ctx context.Context, events <-chan lock.Event) error {
 
 func (s *Service) export() error {
 	var err error
-	s.props, err = prop.Export(s.conn, wire.ObjectPath, prop.Map{wire.Lock1: lockProps(s.cfg.Lock.Status())})
+	s.propMu.Lock()
+	s.props, err = prop.Export(s.conn, wire.ObjectPath, s.propsOf(s.propMap()))
+	s.propMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("dbusapi: export properties: %w", err)
 	}

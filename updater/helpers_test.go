@@ -19,6 +19,7 @@ import (
 	"lockd.dev/lockd/updater"
 	"lockd.dev/lockd/updater/bootsim"
 	"lockd.dev/lockd/updater/bundle"
+	"lockd.dev/lockd/updater/bundle/bundletest"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -158,20 +159,11 @@ func (r *rig) bundle(version string, o bundleOpts) string {
 	}
 	img := image(version, o.size)
 	r.versions[version] = img
-	var stored bytes.Buffer
-	im, err := bundle.EncodeImage(context.Background(), &stored, bytes.NewReader(img), o.compression)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	m := bundle.Manifest{Format: bundle.FormatVersion, Compatible: o.compatible, Version: version,
-		SecurityVersion: o.secVersion, Image: im, Created: r.clock.Now()}
-	var out bytes.Buffer
-	if err := bundle.Write(context.Background(), &out, o.priv, m, &stored); err != nil {
-		r.t.Fatal(err)
-	}
+	data := bundletest.Make(r.t, o.priv, img, bundletest.Options{Compatible: o.compatible, Version: version,
+		SecurityVersion: o.secVersion, Compression: o.compression, Created: r.clock.Now()})
 	r.nbundles++
 	p := filepath.Join(r.dir, fmt.Sprintf("v%s-%d.lockd", version, r.nbundles))
-	if err := os.WriteFile(p, out.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(p, data, 0o600); err != nil {
 		r.t.Fatal(err)
 	}
 	return p

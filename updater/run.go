@@ -99,6 +99,7 @@ func (u *Updater) commit(ctx context.Context) error {
 	// The slot we came from stays good: it is the known-good fallback
 	// until the next install overwrites it.
 	u.trial = false
+	u.committed = u.booted
 	u.op = "idle"
 	if err := u.save(s); err != nil {
 		// The bootloader is committed: the next start finishes the state.

@@ -130,8 +130,13 @@ type Updater struct {
 	trialFrom time.Time // when this trial boot's gate started
 	healthy   time.Time // start of the current healthy streak
 	approve   chan struct{}
-	subs      map[chan Event]struct{}
+	committed Slot // as the bootloader said at start, or since the commit
 	changed   chan struct{}
+
+	subsMu  sync.Mutex
+	started bool // New has returned: events go to subscribers
+	subs    map[chan Event]struct{}
+	startup []Event // what New found (a rollback): replayed to subscribers
 }
 
 // New checks cfg and reads the state file and the bootloader. It never
@@ -189,6 +194,9 @@ func New(ctx context.Context, cfg Config) (*Updater, error) {
 		u.state = nil
 		u.log.Error("updater: unavailable", "err", err)
 	}
+	u.subsMu.Lock()
+	u.started = true
+	u.subsMu.Unlock()
 	return u, nil
 }
 
@@ -210,6 +218,7 @@ func (u *Updater) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	u.committed = bs.Committed
 	s, err := u.file.load()
 	if err == nil && u.cfg.BootedVersion == "" {
 		u.cfg.BootedVersion = recordedVersion(s, u.booted)
@@ -280,6 +289,7 @@ func (u *Updater) reconcile(ctx context.Context, bs BootState) error {
 	case p != nil && p.Phase == PhaseArmed && u.booted == p.Slot && bs.Committed == p.Slot:
 		// The commit reached the bootloader; the state file did not.
 		u.finishCommit(s)
+		u.emit(Event{Kind: "update-committed", Version: p.Version, Slot: p.Slot})
 		return u.save(s)
 
 	case p != nil && p.Phase == PhaseArmed && u.booted != p.Slot && !bs.Spent && bs.Trial == "":
@@ -370,8 +380,8 @@ func (u *Updater) Booted() Slot { return u.booted }
 func (u *Updater) Status() Status {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	st := Status{Operation: u.op, Progress: u.progress, Booted: u.booted, Policy: u.cfg.Policy,
-		Waiting: u.waiting, Slots: map[Slot]SlotInfo{}}
+	st := Status{Operation: u.op, Progress: u.progress, Booted: u.booted, Committed: u.committed,
+		Policy: u.cfg.Policy, Waiting: u.waiting, Slots: map[Slot]SlotInfo{}}
 	if u.broken != nil {
 		st.LastError = u.broken.Error()
 		return st
@@ -401,21 +411,34 @@ func (u *Updater) notify() {
 }
 
 // Subscribe returns a stream of events; stop ends it. A slow subscriber
-// loses events rather than stalling the updater.
+// loses events rather than stalling the updater. What New found at start
+// (a rolled-back trial) comes first, to every subscriber.
 func (u *Updater) Subscribe(n int) (<-chan Event, func()) {
 	ch := make(chan Event, n)
-	u.mu.Lock()
+	u.subsMu.Lock()
+	for _, e := range u.startup {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
 	u.subs[ch] = struct{}{}
-	u.mu.Unlock()
+	u.subsMu.Unlock()
 	return ch, func() {
-		u.mu.Lock()
+		u.subsMu.Lock()
 		delete(u.subs, ch)
-		u.mu.Unlock()
+		u.subsMu.Unlock()
 	}
 }
 
-// emit sends e to every subscriber; called with u.mu held or not.
+// emit sends e to every subscriber; callable with u.mu held or not.
 func (u *Updater) emit(e Event) {
+	u.subsMu.Lock()
+	defer u.subsMu.Unlock()
+	if !u.started {
+		u.startup = append(u.startup, e)
+		return
+	}
 	for ch := range u.subs {
 		select {
 		case ch <- e:

@@ -55,7 +55,7 @@ func TestUpdateCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := u.Status()
-	if s.Operation != "pending" || s.Pending == nil || s.Pending.Version != "2.0.0" || s.Slots[updater.SlotB].State != updater.SlotInstalled {
+	if s.Operation != "pending" || s.Pending == nil || s.Pending.Version != "2.0.0" || s.Slots[updater.SlotB].State != updater.SlotInstalled || s.Committed != updater.SlotA {
 		t.Fatalf("after install: %+v", s)
 	}
 	if got := versionIn(t, r.m.SlotPath(updater.SlotB)); got != "2.0.0" {
@@ -108,7 +108,7 @@ func TestUpdateCommits(t *testing.T) {
 		t.Fatalf("committed env %v", env)
 	}
 	s = u.Status()
-	if s.Slots[updater.SlotB].State != updater.SlotGood || s.Slots[updater.SlotA].State != updater.SlotGood || s.Pending != nil || s.LastError != "" {
+	if s.Slots[updater.SlotB].State != updater.SlotGood || s.Slots[updater.SlotA].State != updater.SlotGood || s.Pending != nil || s.LastError != "" || s.Committed != updater.SlotB {
 		t.Fatalf("committed status %+v", s)
 	}
 	// A committed system is never counted and never falls back.
@@ -175,6 +175,17 @@ func TestTrialNeverHealthy(t *testing.T) {
 	}
 	r.setHealth(nil)
 	u = r.mustLockd(b)
+	// The rollback New found is the first event a subscriber sees.
+	ev, stopEv := u.Subscribe(4)
+	defer stopEv()
+	select {
+	case e := <-ev:
+		if e.Kind != "update-rolled-back" || e.Version != "2.1.0" || e.Slot != updater.SlotB {
+			t.Fatalf("first event %+v", e)
+		}
+	default:
+		t.Fatal("no rolled-back event for a subscriber after New")
+	}
 	s := u.Status()
 	want := "update 2.1.0 rolled back after 3 failed boots of slot B"
 	if s.LastError != want || s.Slots[updater.SlotB].State != updater.SlotBad || s.Pending != nil || s.Operation != "idle" {

@@ -24,25 +24,38 @@ const debounce = 20 * time.Millisecond
 // contact closing to the motor's H-bridge input going active, minus the
 // configured debounce.
 func keyToBolt(ctx context.Context, n, ncodes int) error {
-	dir, err := os.MkdirTemp("", "lockbench")
+	lat, err := keyToBoltSamples(ctx, n, ncodes, nil)
 	if err != nil {
 		return err
+	}
+	fmt.Printf("key-to-bolt latency (%d presses, %d codes stored, debounce %v subtracted): median %v  p99 %v  max %v\n",
+		n, ncodes, debounce, percentile(lat, 50).Round(time.Microsecond), percentile(lat, 99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	return nil
+}
+
+// keyToBoltSamples returns n sorted key-to-bolt latencies; load, when set,
+// runs beside the presses (it is started once the core is ready and
+// stopped by cancelling its context).
+func keyToBoltSamples(ctx context.Context, n, ncodes int, load func(ctx context.Context)) ([]time.Duration, error) {
+	dir, err := os.MkdirTemp("", "lockbench")
+	if err != nil {
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	store, code, err := benchStore(ctx, dir, ncodes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer store.Close()
 
 	board, err := sim.NewBoard(sim.BoardConfig{Travel: 5 * time.Millisecond, Start: sim.BoltLocked})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	kp, err := gpio.NewMatrix(board.Matrix.Rows(), board.Matrix.Cols(), gpio.MatrixOptions{Debounce: debounce, Logger: quiet})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	active := make(chan time.Time, 16)
 	motor, err := gpio.NewMotor(gpio.MotorConfig{
@@ -59,52 +72,53 @@ func keyToBolt(ctx context.Context, n, ncodes int) error {
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rec := &recordKeypad{Matrix: kp}
 	core, err := lock.New(lock.Config{Keypad: rec, Bolt: motor, Codes: codeslink.Codes{Store: store}, Log: quiet})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	events, _ := core.Subscribe(64)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go core.Run(ctx)
 	<-core.Ready()
+	if load != nil {
+		go load(ctx)
+	}
 
 	var lat []time.Duration
 	for i := 0; i < n; i++ {
 		drain(events)
 		if err := board.Matrix.Type(ctx, code, 60*time.Millisecond, 40*time.Millisecond); err != nil {
-			return err
+			return nil, err
 		}
 		time.Sleep(40 * time.Millisecond)
 		t0 := time.Now()
 		if err := board.Matrix.Press('#'); err != nil {
-			return err
+			return nil, err
 		}
 		var t1 time.Time
 		select {
 		case t1 = <-active:
 		case <-time.After(5 * time.Second):
-			return fmt.Errorf("iteration %d: motor never started; code %s; keys seen: %s; events: %s", i, code, rec.dump(), drain(events))
+			return nil, fmt.Errorf("iteration %d: motor never started; code %s; keys seen: %s; events: %s", i, code, rec.dump(), drain(events))
 		}
 		lat = append(lat, t1.Sub(t0)-debounce)
 		board.Matrix.Release('#')
 		if err := waitEvent(events, lock.EventUnlocked); err != nil {
-			return err
+			return nil, err
 		}
 		if err := core.Lock(ctx, lock.SourceDBus, 0); err != nil {
-			return err
+			return nil, err
 		}
 		if err := waitEvent(events, lock.EventLocked); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	slices.Sort(lat)
-	fmt.Printf("key-to-bolt latency (%d presses, %d codes stored, debounce %v subtracted): median %v  p99 %v  max %v\n",
-		n, ncodes, debounce, percentile(lat, 50).Round(time.Microsecond), percentile(lat, 99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
-	return nil
+	return lat, nil
 }
 
 func waitEvent(events <-chan lock.Event, kind string) error {

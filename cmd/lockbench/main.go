@@ -16,10 +16,11 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,size")
+	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,size,install")
 	idleFor := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	iters := flag.Int("n", 200, "key-to-bolt iterations")
 	codesN := flag.Int("codes", 10_000, "stored codes during the latency run")
+	installRuns := flag.Int("install-runs", 3, "installs (and floor runs) per image size")
 	denyAddr := flag.String("deny-client", "", "internal: run as the unprivileged D-Bus client against this bus")
 	flag.Parse()
 	if *denyAddr != "" {
@@ -54,6 +55,7 @@ func main() {
 	run("idle", func(ctx context.Context) error { return idle(ctx, bin, *idleFor) })
 	run("dbus", func(ctx context.Context) error { return dbusBench(ctx, bin) })
 	run("size", binarySize)
+	run("install", func(ctx context.Context) error { return installBench(ctx, bin, *installRuns, *iters) })
 	if failed {
 		os.Exit(1)
 	}

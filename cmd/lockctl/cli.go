@@ -45,8 +45,9 @@ var commands = []commandHelp{
 	{"code disable", "ID", "disable a code without deleting it"},
 	{"code reset-lockout", "", "end a keypad lockout"},
 	{"log", "[-n N] [--follow]", "the audit log; --follow then streams new events until interrupted"},
-	{"update install", "FILE", "install an update bundle and show its progress"},
-	{"update status", "", "booted slot, slots and the update in progress"},
+	{"update install", "[--allow-downgrade] FILE", "install an update bundle and show its progress; " +
+		"--allow-downgrade accepts a version not newer than the running one"},
+	{"update status", "", "slots, booted slot, pending update, reboot policy, last error and recent history"},
 	{"update approve", "", "approve the pending update"},
 	{"update reject", "", "reject the pending update"},
 	{"sim press", "KEYS", "press keys on the simulated keypad (lockd --sim)"},

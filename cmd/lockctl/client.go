@@ -19,8 +19,8 @@ const (
 	ifaceLock   = wire.Lock1
 	ifaceCodes  = wire.Codes1
 	ifaceSim    = wire.Simulator1
-	ifaceLog    = wire.Codes1        // Log(t after_id, u limit) -> a(ta{sv}): the audit log is the code store's
-	ifaceUpdate = "io.lockd.Update1" // comes with the updater
+	ifaceLog    = wire.Codes1  // Log(t after_id, u limit) -> a(ta{sv}): the audit log is the code store's
+	ifaceUpdate = wire.Update1 // only when lockd has an updater
 	ifaceProps  = "org.freedesktop.DBus.Properties"
 )
 
@@ -109,7 +109,8 @@ func (r *refusal) Error() string {
 	switch r.name {
 	case wire.ErrAccessDenied:
 		return "permission denied: " + r.denied()
-	case wire.ErrInvalidArgs, wire.ErrDoorOpen, wire.ErrFull, wire.ErrUnavailable:
+	case wire.ErrInvalidArgs, wire.ErrDoorOpen, wire.ErrFull, wire.ErrUnavailable,
+		wire.ErrBusy, wire.ErrNothingPending, wire.ErrBundleRefused:
 		return r.msg
 	case wire.ErrUnprovisioned:
 		return r.msg + " (run 'lockctl setup' first)"

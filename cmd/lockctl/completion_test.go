@@ -45,6 +45,7 @@ func TestBashCompletion(t *testing.T) {
 		{"lockctl --json --bus unix:path=/run/x code ", "add list remove enable disable reset-lockout"},
 		{"lockctl update ", "install status approve reject"},
 		{"lockctl update install " + dir + "/bu", dir + "/bundle.raucb"},
+		{"lockctl update install --a", "--allow-downgrade"},
 		{"lockctl sim ", "press door jam"},
 		{"lockctl sim door ", "open closed"},
 		{"lockctl sim jam o", "on off"},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -317,24 +318,56 @@ func TestExplain(t *testing.T) {
 }
 
 func TestUpdateStatus(t *testing.T) {
+	hist := []map[string]dbus.Variant{}
+	for i := range 12 {
+		hist = append(hist, map[string]dbus.Variant{"time": v(int64(1795000000 + i)), "event": v("installed"),
+			"slot": v("B"), "version": v(fmt.Sprintf("1.%d.0", i))})
+	}
+	hist[11]["detail"] = v("slot B: sha256 mismatch")
 	u := newUpdateProps(map[string]dbus.Variant{
-		"Operation": v("installing"), "Progress": v(int32(42)), "LastError": v(""), "BootedSlot": v("A"),
+		"Operation": v("writing"), "Progress": v(int32(42)), "LastError": v(""), "BootedSlot": v("A"),
 		"Slots": v(map[string]map[string]dbus.Variant{
-			"A": {"version": v("1.2.0"), "state": v("good")},
-			"B": {"version": v("1.3.0"), "state": v("writing")},
+			"A": {"version": v("1.2.0"), "state": v("good"), "booted": v(true)},
+			"B": {"version": v("1.3.0"), "state": v("installed"), "booted": v(false)},
 		}),
+		"Pending":  v(map[string]dbus.Variant{"version": v("1.3.0"), "slot": v("B"), "phase": v("installed"), "approved": v(false)}),
+		"Waiting":  v("approval (lockctl update approve)"),
+		"Policy":   v("approve"),
+		"History":  v(hist),
+		"Unknown1": v("ignored"),
 	})
 	var b bytes.Buffer
 	writeUpdateStatus(&b, u)
-	want := `Booted slot: A
-  Operation: installing
-   Progress: 42%
- Last error: none
-     Slot A: state=good version=1.2.0
-     Slot B: state=writing version=1.3.0
-`
+	want := `  Booted slot: A
+    Operation: writing
+     Progress: 42%
+       Slot A: booted=true state=good version=1.2.0
+       Slot B: booted=false state=installed version=1.3.0
+      Pending: 1.3.0 in slot B (installed, not approved)
+Reboot policy: approve
+  Waiting for: approval (lockctl update approve)
+   Last error: none
+      History: `
+	for i := 2; i < 12; i++ {
+		if i > 2 {
+			want += "               "
+		}
+		want += time.Unix(int64(1795000000+i), 0).Local().Format(timeLayout) + fmt.Sprintf("  installed    B 1.%d.0", i)
+		if i == 11 {
+			want += ": slot B: sha256 mismatch"
+		}
+		want += "\n"
+	}
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("update status (-want +got):\n%s", diff)
+	}
+	if len(u.History) != 12 {
+		t.Errorf("%d history entries kept, want all 12 (for --json)", len(u.History))
+	}
+	// Nothing pending, nothing running.
+	u = newUpdateProps(map[string]dbus.Variant{"Operation": v("idle"), "Pending": v(map[string]dbus.Variant{})})
+	if u.Pending != nil || !u.idle() {
+		t.Errorf("empty Pending: %+v", u)
 	}
 }
 

@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"golang.org/x/term"
+
+	"lockd.dev/lockd/dbusapi/wire"
 )
 
-// errNoUpdater is the refusal from a lockd built before the updater.
-var errNoUpdater = errors.New("update: this lockd has no updater yet (io.lockd.Update1 not available)")
+// errNoUpdater is the answer of a lockd without an updater (built
+// before it, or configured without one).
+var errNoUpdater = errors.New("update: this lockd has no updater (io.lockd.Update1 not available)")
 
-// cmdUpdate is `lockctl update install FILE|status|approve|reject`.
+// cmdUpdate is `lockctl update install [--allow-downgrade] FILE|status|approve|reject`.
 func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	sub, rest, err := subcommand("update", args, "install", "status", "approve", "reject")
 	if err != nil {
@@ -25,7 +30,12 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	if sub == "install" {
 		n = 1
 	}
-	pos, err := a.parse(cmd, a.flagSet(cmd), rest, n, n)
+	fs := a.flagSet(cmd)
+	var downgrade bool
+	if sub == "install" {
+		fs.BoolVar(&downgrade, "allow-downgrade", false, "")
+	}
+	pos, err := a.parse(cmd, fs, rest, n, n)
 	if err != nil {
 		return err
 	}
@@ -49,7 +59,7 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "install":
-		err = a.updateInstall(ctx, c, bundle)
+		err = a.updateInstall(ctx, c, bundle, downgrade)
 	case "status":
 		err = a.updateStatus(ctx, c)
 	default:
@@ -57,7 +67,9 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 		if sub == "reject" {
 			method, done = "Reject", "rejected"
 		}
-		if err = c.call(ctx, ifaceUpdate, method, nil); err == nil {
+		if err = c.call(ctx, ifaceUpdate, method, nil); err != nil {
+			err = fmt.Errorf("%s: %w", cmd, err)
+		} else {
 			if a.json {
 				err = printJSON(a.stdout, map[string]any{"done": done})
 			} else {
@@ -78,36 +90,85 @@ type updateProps struct {
 	LastError  string                    `json:"last_error"`
 	BootedSlot string                    `json:"booted_slot"`
 	Slots      map[string]map[string]any `json:"slots"`
+	Pending    *pendingUpdate            `json:"pending"` // null when none
+	Waiting    string                    `json:"waiting"`
+	Policy     string                    `json:"policy"`
+	History    []historyEntry            `json:"history"`
+}
+
+// pendingUpdate is Update1.Pending: an installed update not committed yet.
+type pendingUpdate struct {
+	Version         string     `json:"version"`
+	Slot            string     `json:"slot"`
+	Phase           string     `json:"phase"`
+	Approved        bool       `json:"approved"`
+	FromVersion     string     `json:"from_version,omitempty"`
+	SecurityVersion int64      `json:"security_version,omitempty"`
+	Installed       *time.Time `json:"installed,omitempty"`
+}
+
+// historyEntry is one line of Update1.History.
+type historyEntry struct {
+	Time    time.Time `json:"time"`
+	Event   string    `json:"event"`
+	Slot    string    `json:"slot,omitempty"`
+	Version string    `json:"version,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
 }
 
 func newUpdateProps(p map[string]dbus.Variant) updateProps {
-	u := updateProps{Operation: vString(p, "Operation"), LastError: vString(p, "LastError"),
-		BootedSlot: vString(p, "BootedSlot"), Slots: map[string]map[string]any{}}
-	u.Progress, _ = vInt(p, "Progress")
-	if slots, ok := p["Slots"].Value().(map[string]map[string]dbus.Variant); ok {
+	u := updateProps{Operation: vString(p, wire.PropOperation), LastError: vString(p, wire.PropLastError),
+		BootedSlot: vString(p, wire.PropBootedSlot), Waiting: vString(p, wire.PropWaiting),
+		Policy: vString(p, wire.PropPolicy), Slots: map[string]map[string]any{}, History: []historyEntry{}}
+	u.Progress, _ = vInt(p, wire.PropProgress)
+	if slots, ok := p[wire.PropSlots].Value().(map[string]map[string]dbus.Variant); ok {
 		for name, d := range slots {
 			u.Slots[name] = plain(d)
+		}
+	}
+	if d, ok := p[wire.PropPending].Value().(map[string]dbus.Variant); ok && len(d) > 0 {
+		pu := &pendingUpdate{Version: vString(d, wire.KeyVersion), Slot: vString(d, wire.KeyUpdateSlot),
+			Phase: vString(d, wire.KeyPhase), Approved: vBool(d, wire.KeyApproved), FromVersion: vString(d, wire.KeyFromVersion)}
+		pu.SecurityVersion, _ = vInt(d, wire.KeySecurityVersion)
+		if n, ok := vInt(d, wire.KeyInstalled); ok && n > 0 {
+			t := time.Unix(n, 0)
+			pu.Installed = &t
+		}
+		u.Pending = pu
+	}
+	if list, ok := p[wire.PropHistory].Value().([]map[string]dbus.Variant); ok {
+		for _, d := range list {
+			h := historyEntry{Event: vString(d, wire.KeyEvent), Slot: vString(d, wire.KeyUpdateSlot),
+				Version: vString(d, wire.KeyVersion), Detail: vString(d, wire.KeyDetail)}
+			if n, ok := vInt(d, wire.KeyHistoryTime); ok && n > 0 {
+				h.Time = time.Unix(n, 0)
+			}
+			u.History = append(u.History, h)
 		}
 	}
 	return u
 }
 
-// Operation values at which nothing is running: an install has ended when
-// Operation is one of these. "pending" is an installed update waiting for
-// approval (issue 5); any other value is a phase of a running install.
-var restingOperations = []string{"", "idle", "none", "pending", "rebooting"}
+// installingOperations are the Operation values of a running install:
+// the checks and the read-back (verifying), the write, the sync. Any
+// other value is at rest as far as `update install` is concerned.
+var installingOperations = []string{"verifying", "writing", "syncing"}
 
-// idle reports whether no update is running.
-func (u updateProps) idle() bool { return contains(restingOperations, u.Operation) }
+// idle reports whether no install is running.
+func (u updateProps) idle() bool { return !contains(installingOperations, u.Operation) }
 
-// installResult says how a finished install ended. Install clears
-// LastError when it starts, so a LastError at rest is this install's,
-// unless the update is pending (installed), which is success.
+// installResult says how a finished install ended: an install that
+// succeeded leaves an update pending (armed, or rebooting, with a reboot
+// policy that does not wait); one that failed sets LastError and leaves
+// none, since a new install replaces what waited.
 func (u updateProps) installResult() error {
-	if u.Operation != "pending" && u.LastError != "" {
+	switch {
+	case u.Pending != nil:
+		return nil
+	case u.LastError != "":
 		return fmt.Errorf("update install: %s", u.LastError)
 	}
-	return nil
+	return errors.New("update install: the install ended without a pending update (see 'lockctl update status')")
 }
 
 // updateStatus is `lockctl update status`.
@@ -124,12 +185,14 @@ func (a *app) updateStatus(ctx context.Context, c *client) error {
 	return nil
 }
 
+// historyLines is how much history `update status` shows; --json has all.
+const historyLines = 10
+
 func writeUpdateStatus(w io.Writer, u updateProps) {
 	rows := [][2]string{{"Booted slot", orDash(u.BootedSlot)}, {"Operation", orDash(u.Operation)}}
 	if !u.idle() {
 		rows = append(rows, [2]string{"Progress", fmt.Sprintf("%d%%", u.Progress)})
 	}
-	rows = append(rows, [2]string{"Last error", orNone(u.LastError)})
 	for _, name := range sortedKeys(u.Slots) {
 		var s string
 		for i, k := range sortedKeys(u.Slots[name]) {
@@ -140,7 +203,40 @@ func writeUpdateStatus(w io.Writer, u updateProps) {
 		}
 		rows = append(rows, [2]string{"Slot " + name, orDash(s)})
 	}
+	pending := "none"
+	if p := u.Pending; p != nil {
+		approved := "not approved"
+		if p.Approved {
+			approved = "approved"
+		}
+		pending = fmt.Sprintf("%s in slot %s (%s, %s)", orDash(p.Version), orDash(p.Slot), orDash(p.Phase), approved)
+	}
+	rows = append(rows, [2]string{"Pending", pending}, [2]string{"Reboot policy", orDash(u.Policy)})
+	if u.Waiting != "" {
+		rows = append(rows, [2]string{"Waiting for", u.Waiting})
+	}
+	rows = append(rows, [2]string{"Last error", orNone(u.LastError)})
+	if len(u.History) > 0 {
+		var lines []string
+		for _, h := range u.History[max(0, len(u.History)-historyLines):] {
+			lines = append(lines, h.String())
+		}
+		rows = append(rows, [2]string{"History", strings.Join(lines, "\n")})
+	}
 	keyValues(w, rows)
+}
+
+// String is the entry as one line: "2026-11-25 12:00:05  installed  B 2.0.0".
+func (h historyEntry) String() string {
+	t := "-"
+	if !h.Time.IsZero() {
+		t = h.Time.Local().Format(timeLayout)
+	}
+	s := fmt.Sprintf("%s  %-12s %-1s %s", t, h.Event, orDash(h.Slot), orDash(h.Version))
+	if h.Detail != "" {
+		s += ": " + h.Detail
+	}
+	return s
 }
 
 // openBundle opens an update bundle for reading.
@@ -159,10 +255,10 @@ func openBundle(path string) (*os.File, error) {
 	return f, nil
 }
 
-// updateInstall is `lockctl update install FILE`: lockctl opens FILE with
-// the caller's rights and hands lockd the descriptor, so lockd never opens
-// a path a caller names.
-func (a *app) updateInstall(ctx context.Context, c *client, f *os.File) error {
+// updateInstall is `lockctl update install [--allow-downgrade] FILE`:
+// lockctl opens FILE with the caller's rights and hands lockd the
+// descriptor, so lockd never opens a path a caller names.
+func (a *app) updateInstall(ctx context.Context, c *client, f *os.File, downgrade bool) error {
 	if !c.conn.SupportsUnixFDs() {
 		return errors.New("update install: this bus connection cannot pass file descriptors")
 	}
@@ -171,7 +267,12 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File) error {
 		return err
 	}
 	defer w.close()
-	call := c.obj.GoWithContext(ctx, ifaceUpdate+".Install", 0, make(chan *dbus.Call, 1), dbus.UnixFD(f.Fd()))
+	method, args := "Install", []any{dbus.UnixFD(f.Fd())}
+	if downgrade {
+		method = "InstallWithOptions"
+		args = append(args, map[string]dbus.Variant{wire.OptAllowDowngrade: dbus.MakeVariant(true)})
+	}
+	call := c.obj.GoWithContext(ctx, ifaceUpdate+"."+method, 0, make(chan *dbus.Call, 1), args...)
 	pr := a.newProgress()
 	returned := false
 	for {
@@ -183,7 +284,7 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File) error {
 			returned = true
 			if done.Err != nil {
 				pr.end()
-				return explain(ifaceUpdate, "Install", done.Err)
+				return fmt.Errorf("update install: %w", explain(ifaceUpdate, method, done.Err))
 			}
 		case <-w.changed():
 		}
@@ -194,10 +295,7 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File) error {
 		}
 		u := newUpdateProps(p)
 		pr.show(u)
-		if !returned {
-			continue
-		}
-		if !u.idle() {
+		if !returned || !u.idle() {
 			continue
 		}
 		pr.end()
@@ -207,7 +305,11 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File) error {
 		if a.json {
 			return printJSON(a.stdout, u)
 		}
-		fmt.Fprintf(a.stdout, "Update installed (%s). See 'lockctl update status'.\n", orDash(u.Operation))
+		next := "See 'lockctl update status'."
+		if u.Waiting != "" {
+			next = "It waits for " + u.Waiting + "."
+		}
+		fmt.Fprintf(a.stdout, "Update %s installed in slot %s (%s). %s\n", u.Pending.Version, u.Pending.Slot, orDash(u.Operation), next)
 		return nil
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"periph.io/x/conn/v3/gpio/gpioreg"
@@ -98,10 +99,35 @@ func daemon(ctx context.Context, o options) error {
 	case err := <-done:
 		return err
 	}
-	if err := serveBus(ctx, o.bus, core, store, simBoard, log); err != nil {
+	// The updater may end lockd: a simulated reboot, or a trial boot that
+	// did not get healthy in time (then with an error, so systemd's trial
+	// drop-in reboots and the boot script counts the failed boot).
+	var stopErr error
+	stopOnce := make(chan struct{})
+	stop := func(err error) {
+		select {
+		case <-stopOnce:
+		default:
+			stopErr = err
+			close(stopOnce)
+			cancel()
+		}
+	}
+	var busOK atomic.Bool
+	up, err := newUpdater(ctx, o, cfg, updaterDeps{core: core, storeOK: store != nil, busOK: &busOK, log: log, stop: stop})
+	if err != nil {
+		// The lock works without its updater; say why updates are off.
+		log.Error("updater unavailable; updates are off", "err", err)
+		core.SetWarning("update", err.Error())
+	}
+	if err := serveBus(ctx, o.bus, core, store, simBoard, up, &busOK, log); err != nil {
 		// The keypad and the bolt work without D-Bus; say what is missing.
 		log.Error("D-Bus unavailable; the lock runs from its keypad only", "err", err)
 		core.SetWarning("dbus", err.Error())
+	}
+	if up != nil {
+		go up.Run(ctx)
+		go mirrorUpdateWarning(ctx, up, core)
 	}
 	_ = sdnotify.Send("READY=1\nSTATUS=" + statusLine(core.Status()))
 	log.Info("lockd ready", "state", core.Status().State, "sim", o.sim)
@@ -122,6 +148,14 @@ func daemon(ctx context.Context, o options) error {
 	cancel()
 	<-leds
 	_ = sdnotify.Send("STOPPING=1")
+	select {
+	case <-stopOnce:
+		if stopErr != nil {
+			log.Error("lockd stopped", "err", stopErr)
+			return stopErr
+		}
+	default:
+	}
 	log.Info("lockd stopped")
 	return err
 }

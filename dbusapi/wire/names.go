@@ -1,6 +1,6 @@
 // Package wire holds the names and shapes of lockd's D-Bus API that both
 // ends use: the bus name, object path, interfaces, error names, Codes1.Add
-// option keys and the keys of the a{sv} details lockd sends, plus Dial. It
+// and Update1.InstallWithOptions option keys and the keys of the a{sv} details lockd sends, plus Dial. It
 // imports only godbus, so lockctl can use it without linking the code
 // store (SQLite, cgo) that package dbusapi needs.
 package wire
@@ -15,6 +15,8 @@ const (
 	Lock1      = "io.lockd.Lock1"
 	Codes1     = "io.lockd.Codes1"
 	Simulator1 = "io.lockd.Simulator1"
+	// Update1 is exported only when lockd has an updater.
+	Update1 = "io.lockd.Update1"
 
 	// Event is the member name of the signal Lock1.Event(s kind, a{sv} details).
 	Event = "Event"
@@ -31,6 +33,21 @@ const (
 	PropHealth         = "Health"         // as: "subsystem: problem", sorted; empty when healthy
 )
 
+// Properties of io.lockd.Update1. Every one emits PropertiesChanged.
+const (
+	// PropOperation is s: idle verifying writing syncing pending checking
+	// armed rebooting trial committing trial-failed unavailable.
+	PropOperation  = "Operation"
+	PropProgress   = "Progress"   // i: percent of the running operation
+	PropLastError  = "LastError"  // s: why the last install or switch failed, or why updates are unavailable; "" none
+	PropBootedSlot = "BootedSlot" // s: A or B, "" unknown
+	PropSlots      = "Slots"      // a{sa{sv}}: slot name -> Key* of a slot
+	PropPending    = "Pending"    // a{sv}: the update not committed yet; empty when none
+	PropWaiting    = "Waiting"    // s: what a pending update waits for; "" nothing
+	PropPolicy     = "Policy"     // s: reboot policy: approve window auto
+	PropHistory    = "History"    // aa{sv}: update history, oldest first
+)
+
 // Error names. Every error carries one string: the reason, for a person.
 const (
 	ErrAccessDenied = "org.freedesktop.DBus.Error.AccessDenied"
@@ -45,6 +62,14 @@ const (
 	ErrUnprovisioned = "io.lockd.Error.Unprovisioned"
 	// ErrFull: every keypad slot is taken.
 	ErrFull = "io.lockd.Error.Full"
+	// ErrBusy: an install or a reboot into an update is under way.
+	ErrBusy = "io.lockd.Error.Busy"
+	// ErrNothingPending: Approve or Reject with no update pending.
+	ErrNothingPending = "io.lockd.Error.NothingPending"
+	// ErrBundleRefused: the bundle failed a check (signature, compatible,
+	// version, security version, size, format, image); nothing was
+	// written. The message says which check and why.
+	ErrBundleRefused = "io.lockd.Error.BundleRefused"
 )
 
 // Keys of the Codes1.Add options (a{sv}). Unknown keys and other types are
@@ -57,6 +82,37 @@ const (
 	OptValidFrom  = "valid_from"  // t µs since the epoch, 0 = none
 	OptValidUntil = "valid_until" // t µs since the epoch, 0 = none
 	OptUses       = "uses"        // u
+)
+
+// Keys of the Update1.InstallWithOptions options (a{sv}). Unknown keys and
+// other types are InvalidArgs naming the key.
+const (
+	// OptAllowDowngrade (b) installs a version not newer than the booted
+	// one; never one below the unit's minimum security version.
+	OptAllowDowngrade = "allow-downgrade"
+)
+
+// Keys of the Update1 properties' dictionaries. Times there are x, Unix
+// seconds.
+const (
+	// Slots entries.
+	KeyState           = "state"            // s: empty installed trial good bad
+	KeyVersion         = "version"          // s, when known (Pending, History and update events too)
+	KeySecurityVersion = "security_version" // t, when set (Pending too)
+	KeyBooted          = "booted"           // b: the running slot
+	KeyCommitted       = "committed"        // b, when the updater reports the committed slot
+
+	// Pending (and History: slot).
+	KeyUpdateSlot  = "slot"         // s: A or B
+	KeyPhase       = "phase"        // s: installed armed
+	KeyApproved    = "approved"     // b
+	KeyFromVersion = "from_version" // s
+	KeyInstalled   = "installed"    // x
+
+	// History entries: time, event, and slot, version, detail when set.
+	KeyHistoryTime = "time"   // x
+	KeyEvent       = "event"  // s: first-boot installed approved armed committed rolled-back rejected failed ...
+	KeyDetail      = "detail" // s
 )
 
 // Keys of the details lockd sends: Event signals, Codes1.Log entries and
@@ -96,4 +152,29 @@ const (
 	EventCodeEnabled  = "code-enabled"
 	EventCodeDisabled = "code-disabled"
 	EventLockoutReset = "lockout-reset"
+)
+
+// Update event kinds, sent as Lock1.Event and kept in the audit log. A
+// request names what a caller asked (source dbus, uid the caller); an
+// outcome what the updater did (source updater, uid -1). Both carry, in
+// details (a{ss}), version and boot_slot when known; reason says why for
+// refusals, failures and rollbacks.
+const (
+	EventUpdateInstall = "update-install" // request accepted; reason "allow-downgrade" when set
+	EventUpdateRefused = "update-refused" // request: the bundle was refused; reason: why
+	EventUpdateApprove = "update-approve" // request
+	EventUpdateReject  = "update-reject"  // request
+
+	EventUpdateInstalled  = "update-installed"
+	EventUpdateArmed      = "update-armed"
+	EventUpdateCommitted  = "update-committed"
+	EventUpdateRolledBack = "update-rolled-back"
+	EventUpdateRejected   = "update-rejected"
+	EventUpdateFailed     = "update-failed"
+
+	// SourceUpdater is the source of the updater's own events.
+	SourceUpdater = "updater"
+	// KeyBootSlot (s, A or B) is the slot an update event concerns; the
+	// key slot is the keypad slot (u) in events.
+	KeyBootSlot = "boot_slot"
 )
