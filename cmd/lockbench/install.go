@@ -214,6 +214,9 @@ func installSize(ctx context.Context, bin, lockctl string, mib, runs int) error 
 	}
 	defer stopBus()
 	state := filepath.Join(u.dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		return err
+	}
 	lockd, _, err := startLockd(ctx, bin, state, "--config", u.conf, "--bus", addr)
 	if err != nil {
 		return err
