@@ -67,6 +67,10 @@ func attachDisk(t *testing.T, size int64, parts ...string) loopDisk {
 			t.Errorf("losetup -d %s: %v: %s", d.dev, err, out)
 		}
 	})
+	// A loop device freed by someone else may still carry their
+	// partitions (the kernel drops them only with partscan): clear them,
+	// then map ours.
+	_ = exec.Command(partx, "-d", d.dev).Run()
 	if out, err := exec.Command(partx, "-a", d.dev).CombinedOutput(); err != nil {
 		t.Fatalf("partx -a %s: %v: %s", d.dev, err, out)
 	}

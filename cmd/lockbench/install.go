@@ -111,6 +111,7 @@ func newBenchUnit(ctx context.Context, bin string, mib int) (*benchUnit, error) 
 		exec.Command("partx", "-d", dev).Run()
 		exec.Command("losetup", "-d", dev).Run()
 	}
+	exec.Command("partx", "-d", dev).Run() // stale partitions of a previous user
 	if out, err := exec.Command("partx", "-a", dev).CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("partx -a: %v\n%s", err, out))
 	}
