@@ -30,9 +30,19 @@ func (u *Updater) Run(ctx context.Context) error {
 // step is one look at the trial gate or the pending update.
 func (u *Updater) step(ctx context.Context) {
 	u.mu.Lock()
-	broken, trial := u.broken != nil, u.trial
+	broken, trial, trialBroken := u.broken != nil, u.trial, u.trialBroken
+	u.trial = u.trial && !trialBroken // give up once
+	reason := ""
+	if trialBroken && trial {
+		reason = "updater unavailable on a trial boot: " + u.broken.Error()
+	}
 	u.mu.Unlock()
 	switch {
+	case reason != "":
+		u.log.Error("updater: giving up the trial", "reason", reason)
+		if u.cfg.GiveUp != nil {
+			u.cfg.GiveUp(reason)
+		}
 	case broken:
 	case trial:
 		u.trialStep(ctx)

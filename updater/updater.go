@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -128,6 +129,8 @@ type Updater struct {
 	waiting   string
 	trial     bool
 	trialFrom time.Time // when this trial boot's gate started
+	// trialBroken: a trial boot (lockd.trial=1) whose updater is broken.
+	trialBroken bool
 	healthy   time.Time // start of the current healthy streak
 	approve   chan struct{}
 	committed Slot // as the bootloader said at start, or since the commit
@@ -193,6 +196,11 @@ func New(ctx context.Context, cfg Config) (*Updater, error) {
 		u.op = "unavailable"
 		u.state = nil
 		u.log.Error("updater: unavailable", "err", err)
+		// A trial boot whose updater cannot run cannot commit: it must
+		// not sit uncommitted until someone cuts the power. Give it up.
+		if b, rerr := os.ReadFile(cfg.Cmdline); rerr == nil && slices.Contains(cmdlineArgs(b)["lockd.trial"], "1") {
+			u.trial, u.trialBroken = true, true
+		}
 	}
 	u.subsMu.Lock()
 	u.started = true

@@ -376,6 +376,30 @@ func TestUnavailable(t *testing.T) {
 		}
 		assertUnchanged(t, before, r.files())
 	})
+	t.Run("corrupt state file on a trial boot", func(t *testing.T) {
+		r := newRig(t)
+		u := r.mustLockd(r.boot())
+		if err := install(t, u, r.bundle("2.0.0", bundleOpts{}), updater.InstallOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		approveAndReboot(t, r, u)
+		b := r.boot()
+		if err := os.WriteFile(r.state, []byte("{garbage"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		u = r.mustLockd(b)
+		u.Step(ctx)
+		if got := r.takeGiveUps(); len(got) != 1 || !strings.Contains(got[0], "unavailable on a trial boot") {
+			t.Fatalf("give-ups %q", got)
+		}
+		u.Step(ctx)
+		if got := r.takeGiveUps(); len(got) != 0 {
+			t.Fatalf("gave up again: %q", got)
+		}
+		if env := r.env(); env[uboot.VarSlot] != "A" {
+			t.Fatalf("committed with a broken updater: %v", env)
+		}
+	})
 	t.Run("root names the other slot", func(t *testing.T) {
 		r := newRig(t)
 		r.boot()
