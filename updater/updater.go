@@ -131,10 +131,10 @@ type Updater struct {
 	trialFrom time.Time // when this trial boot's gate started
 	// trialBroken: a trial boot (lockd.trial=1) whose updater is broken.
 	trialBroken bool
-	healthy   time.Time // start of the current healthy streak
-	approve   chan struct{}
-	committed Slot // as the bootloader said at start, or since the commit
-	changed   chan struct{}
+	healthy     time.Time // start of the current healthy streak
+	approve     chan struct{}
+	committed   Slot // as the bootloader said at start, or since the commit
+	changed     chan struct{}
 
 	subsMu  sync.Mutex
 	started bool // New has returned: events go to subscribers
