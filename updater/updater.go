@@ -150,6 +150,9 @@ func New(ctx context.Context, cfg Config) (*Updater, error) {
 	if cfg.Bootloader == nil || cfg.StateFile == "" || cfg.Slots[SlotA] == "" || cfg.Slots[SlotB] == "" {
 		return nil, errors.New("updater: config needs a bootloader, a state file and both slots")
 	}
+	if cfg.Slots[SlotA] == cfg.Slots[SlotB] {
+		return nil, fmt.Errorf("updater: slots A and B are the same device %s", cfg.Slots[SlotA])
+	}
 	if cfg.Compatible == "" || cfg.KeysDir == "" {
 		return nil, errors.New("updater: config needs compatible and the keys directory")
 	}
