@@ -68,7 +68,7 @@ func TestLayerDocs(t *testing.T) {
 	if sec := read(t, "SECURITY.md"); !strings.Contains(sec, "@") {
 		t.Error("SECURITY.md gives no address to report to")
 	}
-	for _, f := range []string{"wic/lockd-ab.wks", "recipes-core/images/lockd-image.bb", "classes/lockd-bundle.bbclass",
+	for _, f := range []string{"files/wic/lockd-ab.wks", "recipes-core/images/lockd-image.bb", "classes/lockd-bundle.bbclass",
 		"recipes-lockd/lockd/lockd_git.bb", "recipes-lockd/lockd/lockd-go-mods.inc"} {
 		if _, err := os.Stat(filepath.Join(layer, f)); err != nil {
 			t.Error(err)
@@ -122,7 +122,7 @@ func TestLayerHygiene(t *testing.T) {
 // partitions and environment.
 func TestSlotsAgree(t *testing.T) {
 	var parts []string
-	for _, l := range strings.Split(read(t, "wic/lockd-ab.wks"), "\n") {
+	for _, l := range strings.Split(read(t, "files/wic/lockd-ab.wks"), "\n") {
 		if strings.HasPrefix(l, "part ") {
 			parts = append(parts, l)
 		}

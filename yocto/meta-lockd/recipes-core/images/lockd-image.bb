@@ -1,6 +1,6 @@
 SUMMARY = "lockd keypad smart lock: A/B image with a signed update bundle"
 DESCRIPTION = "A systemd image running lockd, laid out for A/B updates \
-(wic/lockd-ab.wks): a boot partition with U-Boot and uboot.env, two root \
+(files/wic/lockd-ab.wks): a boot partition with U-Boot and uboot.env, two root \
 file-system slots and a data partition for /var/lib/lockd."
 LICENSE = "MIT"
 
@@ -23,6 +23,9 @@ IMAGE_FEATURES += "read-only-rootfs"
 # so kernel and modules always come from the same slot.
 IMAGE_FSTYPES = "wic.bz2 wic.bmap ${LOCKD_BUNDLE_FSTYPE}"
 WKS_FILE = "lockd-ab.wks"
+# The kickstart lives in the layer's files/wic/, which wic does not search
+# by itself (it looks in each layer's wic/).
+WKS_SEARCH_PATH:prepend = "${LAYERDIR_lockd}/files/wic:"
 WKS_FILE_DEPENDS:append = " dosfstools-native mtools-native e2fsprogs-native"
 
 # The updater's signed bundle of this image: add "lockdb" to IMAGE_FSTYPES
