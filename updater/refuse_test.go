@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,17 @@ func TestRefusals(t *testing.T) {
 		return variant(fmt.Sprintf("flip%d", off), b)
 	}
 	manifestAt := bytes.Index(goodBytes, []byte(`"compatible"`))
+	// Reordered: the signature section before the manifest section.
+	reordered := func() []byte {
+		const hdr = 10 // magic and format version
+		mlen := int(binary.BigEndian.Uint64(goodBytes[hdr+4:]))
+		mnft := goodBytes[hdr : hdr+12+mlen]
+		slen := int(binary.BigEndian.Uint64(goodBytes[hdr+12+mlen+4:]))
+		sign := goodBytes[hdr+12+mlen : hdr+12+mlen+12+slen]
+		out := append(bytes.Clone(goodBytes[:hdr]), sign...)
+		out = append(out, mnft...)
+		return append(out, goodBytes[hdr+len(mnft)+len(sign):]...)
+	}()
 	for _, tc := range []struct {
 		name string
 		path string
@@ -58,6 +70,7 @@ func TestRefusals(t *testing.T) {
 		{"too big", r.bundle("2.0.0", bundleOpts{size: slotSize + 1}), updater.InstallOptions{}, bundle.ErrTooBig, "larger than the slot"},
 		{"truncated", variant("trunc", goodBytes[:len(goodBytes)-100]), updater.InstallOptions{}, bundle.ErrTruncated, ""},
 		{"padded", variant("pad", append(bytes.Clone(goodBytes), 0)), updater.InstallOptions{}, bundle.ErrTrailingData, ""},
+		{"reordered", variant("reorder", reordered), updater.InstallOptions{}, bundle.ErrSectionOrder, "want MNFT"},
 		{"bit flip in the image", flip(-50), updater.InstallOptions{}, bundle.ErrImageHash, ""},
 		{"bit flip in the manifest", flip(manifestAt + 3), updater.InstallOptions{}, bundle.ErrBadSignature, ""},
 		{"not a bundle", variant("junk", []byte("#!/bin/sh\nrm -rf /\n")), updater.InstallOptions{}, bundle.ErrBadMagic, ""},
