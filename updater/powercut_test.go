@@ -140,6 +140,8 @@ func TestPowerCutEveryWrite(t *testing.T) {
 		t.Fatalf("no environment write among %d operations: %q", len(ops), ops)
 	}
 	t.Logf("%d storage operations; the switch is operation %d (%s)", len(ops), armAt+1, ops[armAt])
+	cases := 0
+	defer func() { t.Logf("%d cuts, each followed by boots until v2 runs committed", cases) }()
 	for k := 1; k <= len(ops); k++ {
 		torns := []int{0}
 		if strings.HasPrefix(ops[k-1], "write") {
@@ -147,6 +149,7 @@ func TestPowerCutEveryWrite(t *testing.T) {
 		}
 		for _, torn := range torns {
 			when := ops[k-1]
+			cases++
 			r := newRigKey(t, base.priv)
 			r.versions["2.0.0"] = base.versions["2.0.0"]
 			st := &ubootenvtest.Storage{CutAt: k, Torn: torn}
@@ -196,6 +199,7 @@ func TestPowerCutDuringRollback(t *testing.T) {
 	if len(ops) == 0 {
 		t.Fatal("the rollback wrote nothing")
 	}
+	t.Logf("%d storage operations in the rollback: %q", len(ops), ops)
 	for k := 1; k <= len(ops); k++ {
 		r := prepare(t)
 		st := &ubootenvtest.Storage{CutAt: k}
