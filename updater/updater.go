@@ -545,6 +545,11 @@ func (u *Updater) endInstall(err error, version string, written bool) {
 	u.progress = 0
 	if u.state.Pending != nil && u.state.Pending.Phase == PhaseInstalled {
 		u.op = "pending"
+		// Wake Run: the policy's verdict (Waiting) shows at once.
+		select {
+		case u.approve <- struct{}{}:
+		default:
+		}
 	} else {
 		u.op = "idle"
 	}

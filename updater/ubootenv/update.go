@@ -164,7 +164,29 @@ func (e *Env) replaceFile(d device, block []byte) error {
 		_ = e.st.Remove(tmp) // best effort: a leftover is truncated next time
 		return err
 	}
+	// On vfat (the Pi's boot partition) a file's directory entry (first
+	// cluster, size) is written with the file's inode, not with the
+	// directory: after the rename the entry under the new name is
+	// durable only once the file is synced again. Without this, a power
+	// cut after SyncDir left the old entry pointing at the clusters the
+	// rename had freed (found by the e2e rig, e2e/).
+	if err := syncPath(e.st, d.path); err != nil {
+		return err
+	}
 	return e.st.SyncDir(filepath.Clean(dir))
+}
+
+// syncPath fsyncs the file at path.
+func syncPath(st Storage, path string) error {
+	f, err := st.Open(path, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // writeSync writes block at off in one call and fsyncs it.
