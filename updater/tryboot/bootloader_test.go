@@ -205,7 +205,7 @@ func TestNoChangeNoWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(st.Ops) != 5 {
+	if len(st.Ops) != 6 {
 		t.Fatalf("storage operations %q, want those of the one Commit that changed something", st.Ops)
 	}
 }

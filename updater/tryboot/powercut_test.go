@@ -107,7 +107,7 @@ func countOps(t *testing.T, r rig, new string, leftover bool, op func(*tryboot.B
 	if got := r.read(t); got != new {
 		t.Fatalf("without a cut autoboot.txt is %q, want %q", got, new)
 	}
-	want := []string{"create ", "write ", "sync ", "rename ", "syncdir "}
+	want := []string{"create ", "write ", "sync ", "rename ", "sync ", "syncdir "} // the second sync: vfat
 	if leftover {
 		want = append([]string{"create ", "remove "}, want...)
 	}

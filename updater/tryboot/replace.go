@@ -53,7 +53,26 @@ func replace(st ubootenv.Storage, path string, data []byte) error {
 		_ = st.Remove(tmp) // best effort: a leftover is removed next time
 		return err
 	}
+	// vfat writes a file's directory entry with the file, not with the
+	// directory: the entry under the new name is durable only once the
+	// file is synced again (the e2e rig lost uboot.env this way).
+	if err := syncPath(st, path); err != nil {
+		return err
+	}
 	return st.SyncDir(filepath.Clean(dir))
+}
+
+// syncPath fsyncs the file at path.
+func syncPath(st ubootenv.Storage, path string) error {
+	f, err := st.Open(path, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // writeSync writes data in one call and fsyncs it.
