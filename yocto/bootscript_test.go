@@ -55,7 +55,7 @@ func compileScript(t *testing.T, dir string, forQEMU bool) string {
 		// replaced by a report of what would have been booted.
 		src = replaceOnce(t, src, "\nlk_devtype=mmc\n", "\nlk_devtype=virtio\n")
 		src = replaceOnce(t, src,
-			"\nload ${lk_devtype} ${lk_devnum}:${lk_part} ${kernel_addr_r} /boot/Image && booti ${kernel_addr_r} - ${fdt_addr}\n",
+			"\nload ${lk_devtype} ${lk_devnum}:${lk_part} ${kernel_addr_r} /boot/Image && booti ${kernel_addr_r} ${lk_initrd} ${fdt_addr}\n",
 			"\necho \""+bootMarker+" slot=${lk_slot} bootargs=${bootargs}\"; poweroff\n")
 	}
 	cmd := filepath.Join(dir, "boot.cmd")

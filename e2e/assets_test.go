@@ -1,0 +1,388 @@
+package e2e
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The guest's Debian arm64 packages, fetched with apt at test time into
+// the cache. linux-image-arm64 is a metapackage: the rig resolves it to
+// the kernel it depends on. dbus-daemon's shared libraries are listed by
+// hand and checked against the binaries' DT_NEEDED (libFor).
+var guestDebs = []string{
+	"busybox-static", "libc6", "dbus-daemon", "dbus-system-bus-common",
+	"libdbus-1-3", "libexpat1", "libsystemd0", "libapparmor1", "libselinux1",
+	"libaudit1", "libcap-ng0", "libcap2", "liblzma5", "libzstd1", "liblz4-1",
+	"libgcrypt20", "libgpg-error0", "libpcre2-8-0",
+}
+
+// kernelModules are the modules the initramfs loads (with their
+// dependencies first): Debian's arm64 kernel builds virtio-pci,
+// virtio-blk, ext4 (and the crc32c it asks the crypto API for), vfat and
+// the code pages vfat mounts with as modules.
+var kernelModules = []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "vfat",
+	"nls_cp437", "nls_ascii", "nls_utf8", "nls_iso8859-1"}
+
+// Guest constants shared by the slot images and the rig.
+const (
+	compatible = "lockd,e2e-qemu-virt"
+	envSize    = 0x4000
+	// commitAfter is the guest's [update] commit_after: short, so a trial
+	// commits (or, ×3, gives up) within seconds.
+	commitAfter = 3
+	tryBoots    = 3
+)
+
+// repo is the repository root, relative to this package.
+const repo = ".."
+
+// cacheDir is where the rig keeps its assets between runs.
+func cacheDir(t testing.TB) string {
+	t.Helper()
+	d, err := filepath.Abs(filepath.Join(repo, ".cache", "e2e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// cached runs build into a fresh directory named key under the cache
+// unless a complete one exists, and returns the directory. build's
+// directory is renamed into place only when it returns: a run cut short
+// never leaves a half-built asset behind.
+func cached(t testing.TB, name, key string, build func(dir string)) string {
+	t.Helper()
+	dir := filepath.Join(cacheDir(t), name+"-"+key)
+	if exists(filepath.Join(dir, ".complete")) {
+		return dir
+	}
+	// Older versions of this asset: their inputs changed.
+	old, _ := filepath.Glob(filepath.Join(cacheDir(t), name+"-*"))
+	for _, o := range old {
+		os.RemoveAll(o)
+	}
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	build(tmp)
+	writeFile(t, filepath.Join(tmp, ".complete"), nil, 0o644)
+	if err := os.Rename(tmp, dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built %s in %.1f s", filepath.Base(dir), time.Since(start).Seconds())
+	return dir
+}
+
+// crossBuild builds lockd and lockctl for arm64 with cgo, as the Yocto
+// recipe and `make cross` do (stripped: they go into every slot image),
+// and the guest's logind stand-in.
+func crossBuild(t testing.TB) (lockd, lockctl, helper string) {
+	t.Helper()
+	cc := need(t, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
+	dir := filepath.Join(cacheDir(t), "bin")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildmode=pie", "-ldflags=-s -w", "-o", dir+"/", "./cmd/lockd", "./cmd/lockctl", "./e2e/guest/e2e-guest")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=1", "CC="+cc)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cross build: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "lockd"), filepath.Join(dir, "lockctl"), filepath.Join(dir, "e2e-guest")
+}
+
+// hostLockd builds lockd for this machine: its `bundle` commands make the
+// keys and bundles.
+func hostLockd(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(cacheDir(t), "hostbin")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/lockd")
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("host build: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "lockd")
+}
+
+// busyboxApplets lists the applets of the arm64 busybox (run under
+// qemu-user: it is static).
+func busyboxApplets(t testing.TB, busybox string) []string {
+	t.Helper()
+	out := run(t, need(t, "qemu-aarch64", "qemu-user"), busybox, "--list")
+	return strings.Fields(string(out))
+}
+
+// libFor copies the shared libraries bin needs, transitively, from the
+// debroot into the tree's /lib/aarch64-linux-gnu, and the dynamic loader
+// to /lib. It fails on a library no fetched package has.
+func libFor(t testing.TB, root, tree, bin string) {
+	t.Helper()
+	dirs := []string{"lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu"}
+	todo := []string{bin}
+	for len(todo) > 0 {
+		f, err := elf.Open(todo[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		libs, err := f.ImportedLibraries()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		todo = todo[1:]
+		for _, l := range libs {
+			dst := filepath.Join(tree, "lib/aarch64-linux-gnu", l)
+			if exists(dst) {
+				continue
+			}
+			var src string
+			for _, d := range dirs {
+				if p := filepath.Join(root, d, l); exists(p) {
+					src = p
+				}
+			}
+			if src == "" {
+				t.Fatalf("%s needs %s, which no fetched package has: add its package to guestDebs", filepath.Base(bin), l)
+			}
+			real, err := filepath.EvalSymlinks(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copyFile(t, real, dst, 0o755)
+			todo = append(todo, real)
+		}
+	}
+	copyFile(t, filepath.Join(root, "lib/aarch64-linux-gnu/ld-linux-aarch64.so.1"), filepath.Join(tree, "lib/ld-linux-aarch64.so.1"), 0o755)
+}
+
+// guestConfig is the shipped lockd.toml with the [update] section set for
+// the rig: the rig's model and key, the virtio slots, a short commit_after.
+func guestConfig(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repo, "systemd", "lockd.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]string{
+		"compatible": fmt.Sprintf("%q", compatible), "bootloader": `"uboot"`,
+		"fw_env_config": `"/etc/fw_env.config"`, "slot_a": `"/dev/vda2"`, "slot_b": `"/dev/vda3"`,
+		"try_boots": fmt.Sprint(tryBoots), "commit_after": fmt.Sprint(commitAfter), "reboot": `"approve"`,
+		"version_file": `"/etc/os-release"`, "keys": `"/etc/lockd/keys"`,
+	}
+	lines := strings.Split(string(b), "\n")
+	section := ""
+	for i, l := range lines {
+		if strings.HasPrefix(l, "[") {
+			section = l
+			continue
+		}
+		k, _, ok := strings.Cut(l, " = ")
+		if v, want := set[k]; ok && want && section == "[update]" {
+			lines[i] = k + " = " + v
+			delete(set, k)
+		}
+	}
+	if len(set) != 0 {
+		t.Fatalf("systemd/lockd.toml [update] lacks %v", set)
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// slotVariant is one root file system the rig makes.
+type slotVariant struct {
+	name    string
+	version string
+	// noPolicy leaves out lockd's D-Bus policy: lockd cannot own its
+	// name, so it never gets healthy.
+	noPolicy bool
+	// badKernel overwrites the kernel's header: U-Boot's booti refuses it.
+	badKernel bool
+}
+
+// assets is everything a unit is made of.
+type assets struct {
+	ubootBin string
+	lockd    string // host binary, for bundle create
+	key      string // signing key base (key.key, key.pub)
+	slots    map[string]string
+	bundles  string // ext4 image with the bundles, the guest's /dev/vdb
+	// bundleNames maps a variant to its bundle's file name on that disk.
+	bundleNames map[string]string
+	slotSize    int64
+}
+
+var variants = []slotVariant{
+	{name: "v1", version: "1.0.0"},
+	{name: "v2", version: "2.0.0"},
+	{name: "v2-unhealthy", version: "2.0.0", noPolicy: true},
+	{name: "v2-badkernel", version: "2.0.0", badKernel: true},
+}
+
+// buildAssets makes (or finds in the cache) every asset of the rig.
+func buildAssets(t testing.TB) *assets {
+	t.Helper()
+	for _, tool := range [][2]string{{"mkfs.ext4", "e2fsprogs"}, {"mkimage", "u-boot-tools"},
+		{"qemu-system-aarch64", "qemu-system-arm"}, {"mkfs.vfat", "dosfstools"}, {"mcopy", "mtools"},
+		{"qemu-aarch64", "qemu-user"}, {"dpkg-deb", "dpkg"}, {"apt-get", "apt"}} {
+		need(t, tool[0], tool[1])
+	}
+	a := &assets{ubootBin: needFile(t, "/usr/lib/u-boot/qemu_arm64/u-boot.bin", "u-boot-qemu"), slots: map[string]string{},
+		bundleNames: map[string]string{}, slotSize: 96 << 20}
+	debs := fetchDebs(t)
+	root := debRoot(t, debs)
+	lockd, lockctl, helper := crossBuild(t)
+	a.lockd = hostLockd(t)
+	keyDir := filepath.Join(cacheDir(t), "key")
+	a.key = filepath.Join(keyDir, "e2e")
+	if !exists(a.key + ".pub") {
+		os.MkdirAll(keyDir, 0o700)
+		run(t, a.lockd, "bundle", "keygen", "-o", a.key)
+	}
+	initramfs := buildInitramfs(t, root)
+	base := newHasher().str(root, initramfs).file(t, lockd).file(t, lockctl).file(t, helper).file(t, a.key+".pub").file(t, "guest/login1.conf").
+		file(t, "guest/init").str(string(guestConfig(t))).file(t, filepath.Join(repo, "systemd/io.lockd.Lock1.conf"))
+	for _, v := range variants {
+		key := newHasher().str(base.sum(), fmt.Sprintf("%+v", v)).sum()
+		dir := cached(t, "slot-"+v.name, key, func(dir string) {
+			buildSlot(t, a, root, initramfs, []string{lockd, lockctl, helper}, v, dir)
+		})
+		a.slots[v.name] = filepath.Join(dir, "rootfs.ext4")
+	}
+	a.buildBundles(t)
+	return a
+}
+
+// buildInitramfs makes the initramfs: busybox, the modules, guest/initramfs-init.
+func buildInitramfs(t testing.TB, root string) string {
+	t.Helper()
+	_, modDir := kernelFiles(t, root)
+	key := newHasher().str(root).file(t, "guest/initramfs-init").str(kernelModules...).sum()
+	return filepath.Join(cached(t, "initramfs", key, func(dir string) {
+		tree := filepath.Join(dir, "tree")
+		copyFile(t, filepath.Join(root, "bin/busybox"), filepath.Join(tree, "bin/busybox"), 0o755)
+		copyFile(t, "guest/initramfs-init", filepath.Join(tree, "init"), 0o755)
+		order := moduleOrder(t, modDir, kernelModules)
+		for _, m := range order {
+			copyFile(t, filepath.Join(modDir, m), filepath.Join(tree, "lib/modules", m), 0o644)
+		}
+		writeFile(t, filepath.Join(tree, "modules.load"), []byte(strings.Join(order, "\n")+"\n"), 0o644)
+		for _, d := range []string{"proc", "sys", "newroot"} {
+			os.MkdirAll(filepath.Join(tree, d), 0o755)
+		}
+		writeInitramfs(t, tree, filepath.Join(dir, "initrd.img"))
+		os.RemoveAll(tree)
+	}), "initrd.img")
+}
+
+// buildSlot makes one root file system as an ext4 image, rootfs.ext4.
+func buildSlot(t testing.TB, a *assets, root, initramfs string, bins []string, v slotVariant, dir string) {
+	tree := filepath.Join(dir, "tree")
+	kernel, _ := kernelFiles(t, root)
+	copyFile(t, kernel, filepath.Join(tree, "boot/Image"), 0o644)
+	if v.badKernel {
+		f, err := os.OpenFile(filepath.Join(tree, "boot/Image"), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt(bytes.Repeat([]byte{0xde}, 4096), 0)
+		f.Close()
+	}
+	copyFile(t, initramfs, filepath.Join(tree, "boot/initrd.img"), 0o644)
+	bb := filepath.Join(tree, "bin/busybox")
+	copyFile(t, filepath.Join(root, "bin/busybox"), bb, 0o755)
+	for _, app := range busyboxApplets(t, bb) {
+		if app == "busybox" {
+			continue
+		}
+		os.Symlink("busybox", filepath.Join(tree, "bin", app))
+	}
+	copyFile(t, "guest/init", filepath.Join(tree, "sbin/init"), 0o755)
+	for _, b := range bins {
+		copyFile(t, b, filepath.Join(tree, "usr/bin", filepath.Base(b)), 0o755)
+	}
+	copyFile(t, filepath.Join(root, "usr/bin/dbus-daemon"), filepath.Join(tree, "usr/bin/dbus-daemon"), 0o755)
+	libFor(t, root, tree, filepath.Join(root, "usr/bin/dbus-daemon"))
+	for _, b := range bins {
+		libFor(t, root, tree, b)
+	}
+	copyFile(t, filepath.Join(root, "usr/share/dbus-1/system.conf"), filepath.Join(tree, "usr/share/dbus-1/system.conf"), 0o644)
+	if !v.noPolicy {
+		copyFile(t, filepath.Join(repo, "systemd/io.lockd.Lock1.conf"), filepath.Join(tree, "usr/share/dbus-1/system.d/io.lockd.Lock1.conf"), 0o644)
+	}
+	copyFile(t, "guest/login1.conf", filepath.Join(tree, "usr/share/dbus-1/system.d/login1.conf"), 0o644)
+	etc := map[string]string{
+		"os-release":    fmt.Sprintf("NAME=\"lockd e2e\"\nID=lockd-e2e\nVERSION_ID=%s\n", v.version),
+		"passwd":        "root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:101::/nonexistent:/bin/false\nlockd:x:102:102::/var/lib/lockd:/bin/false\n",
+		"group":         "root:x:0:\nmessagebus:x:101:\nlockd:x:102:\nlockd-admin:x:103:\n",
+		"machine-id":    "0123456789abcdef0123456789abcdef\n",
+		"fw_env.config": fmt.Sprintf("/boot/firmware/uboot.env 0x0000 %#x\n", envSize),
+	}
+	for name, content := range etc {
+		writeFile(t, filepath.Join(tree, "etc", name), []byte(content), 0o644)
+	}
+	writeFile(t, filepath.Join(tree, "etc/lockd/lockd.toml"), guestConfig(t), 0o644)
+	copyFile(t, a.key+".pub", filepath.Join(tree, "etc/lockd/keys/e2e.pub"), 0o644)
+	for _, d := range []string{"proc", "sys", "dev", "run", "tmp", "var/lib/lockd", "boot/firmware", "mnt/bundles", "root"} {
+		if err := os.MkdirAll(filepath.Join(tree, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := filepath.Join(dir, "rootfs.ext4")
+	mkext4(t, tree, img, "rootfs-"+v.name)
+	os.RemoveAll(tree)
+}
+
+// mkext4 makes an ext4 image of dir just large enough for it.
+func mkext4(t testing.TB, dir, img, label string) {
+	t.Helper()
+	var size int64
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil {
+			size += (fi.Size() + 4095) / 4096 * 4096
+		}
+		return nil
+	})
+	size = (size*11/10 + (6 << 20) + (1<<20 - 1)) / (1 << 20)
+	run(t, need(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", label, "-b", "4096", "-E", "root_owner=0:0",
+		"-d", dir, img, fmt.Sprintf("%dM", size))
+}
+
+// buildBundles signs a bundle of each slot variant with the rig's key,
+// and one of v2 for another model, all on one ext4 disk for the guest.
+func (a *assets) buildBundles(t testing.TB) {
+	t.Helper()
+	h := newHasher().file(t, a.lockd).file(t, a.key+".key")
+	for _, v := range variants {
+		h.str(v.name, a.slots[v.name])
+	}
+	type spec struct{ name, variant, compatible string }
+	specs := []spec{{"v2", "v2", compatible}, {"v2-unhealthy", "v2-unhealthy", compatible},
+		{"v2-badkernel", "v2-badkernel", compatible}, {"v2-othermodel", "v2", "lockd,some-other-model"}}
+	dir := cached(t, "bundles", h.sum(), func(dir string) {
+		tree := filepath.Join(dir, "tree")
+		os.MkdirAll(tree, 0o755)
+		for _, s := range specs {
+			v := variants[slices.IndexFunc(variants, func(v slotVariant) bool { return v.name == s.variant })]
+			run(t, a.lockd, "bundle", "create", "--key", a.key+".key", "--compatible", s.compatible,
+				"--version", v.version, a.slots[s.variant], "-o", filepath.Join(tree, s.name+".bundle"))
+		}
+		mkext4(t, tree, filepath.Join(dir, "bundles.ext4"), "bundles")
+		os.RemoveAll(tree)
+	})
+	a.bundles = filepath.Join(dir, "bundles.ext4")
+	for _, s := range specs {
+		a.bundleNames[s.name] = "/mnt/bundles/" + s.name + ".bundle"
+	}
+}

@@ -1,0 +1,107 @@
+// Command e2e-guest is the e2e rig's helper inside the guest, which has
+// no systemd:
+//
+//	e2e-guest logind   stands in for systemd-logind: owns
+//	                   org.freedesktop.login1 and answers the calls
+//	                   lockd's reboot seam makes (SetRebootParameter,
+//	                   Reboot). Reboot prints E2E-REBOOT, syncs and
+//	                   reboots at once (reboot -f), as logind would after
+//	                   stopping the services.
+//	e2e-guest watch    prints "E2E-OP OPERATION PROGRESS" for every change
+//	                   of io.lockd.Update1's Operation or Progress, as
+//	                   lockd signals it (the rig cuts the power on these),
+//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/godbus/dbus/v5"
+)
+
+type manager struct{ param string }
+
+// SetRebootParameter is logind's method of that name.
+func (m *manager) SetRebootParameter(p string) *dbus.Error {
+	m.param = p
+	return nil
+}
+
+// Reboot is logind's method of that name.
+func (m *manager) Reboot(interactive bool) *dbus.Error {
+	fmt.Printf("E2E-REBOOT param=%q\n", m.param)
+	go func() {
+		exec.Command("sync").Run()
+		exec.Command("reboot", "-f").Run()
+	}()
+	return nil
+}
+
+func logind(conn *dbus.Conn) error {
+	if err := conn.Export(&manager{}, "/org/freedesktop/login1", "org.freedesktop.login1.Manager"); err != nil {
+		return err
+	}
+	reply, err := conn.RequestName("org.freedesktop.login1", dbus.NameFlagDoNotQueue)
+	if err != nil {
+		return err
+	}
+	if reply != dbus.RequestNameReplyPrimaryOwner {
+		return fmt.Errorf("cannot own org.freedesktop.login1 (reply %d)", reply)
+	}
+	select {}
+}
+
+func watch(conn *dbus.Conn) error {
+	if err := conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
+		dbus.WithMatchMember("PropertiesChanged"), dbus.WithMatchArg(0, "io.lockd.Update1")); err != nil {
+		return err
+	}
+	if err := conn.AddMatchSignal(dbus.WithMatchInterface("io.lockd.Lock1"), dbus.WithMatchMember("Event")); err != nil {
+		return err
+	}
+	ch := make(chan *dbus.Signal, 256)
+	conn.Signal(ch)
+	op, pct := "", int32(-1)
+	for s := range ch {
+		if s.Name == "io.lockd.Lock1.Event" && len(s.Body) > 0 {
+			fmt.Printf("E2E-EVENT %v\n", s.Body[0])
+			continue
+		}
+		if len(s.Body) < 2 {
+			continue
+		}
+		changed, _ := s.Body[1].(map[string]dbus.Variant)
+		o, p := op, pct
+		if v, ok := changed["Operation"]; ok {
+			o, _ = v.Value().(string)
+		}
+		if v, ok := changed["Progress"]; ok {
+			p, _ = v.Value().(int32)
+		}
+		if o != op || p != pct {
+			op, pct = o, p
+			fmt.Printf("E2E-OP %s %d\n", op, pct)
+		}
+	}
+	return nil
+}
+
+func main() {
+	conn, err := dbus.ConnectSystemBus()
+	if err == nil {
+		switch arg := append(os.Args, "")[1]; arg {
+		case "logind":
+			err = logind(conn)
+		case "watch":
+			err = watch(conn)
+		default:
+			err = fmt.Errorf("usage: e2e-guest logind|watch (not %q)", arg)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e-guest:", err)
+		os.Exit(1)
+	}
+}
