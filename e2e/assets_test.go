@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // The guest's Debian arm64 packages, fetched with apt at test time into
@@ -92,7 +95,7 @@ func cached(t testing.TB, name, key string, build func(dir string)) string {
 // and the guest's logind stand-in.
 func crossBuild(t testing.TB) (lockd, lockctl, helper string) {
 	t.Helper()
-	cc := need(t, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
+	cc := testtool.Need(t, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
 	dir := filepath.Join(cacheDir(t), "bin")
 	cmd := exec.Command("go", "build", "-trimpath", "-buildmode=pie", "-ldflags=-s -w", "-o", dir+"/", "./cmd/lockd", "./cmd/lockctl", "./e2e/guest/e2e-guest")
 	cmd.Dir = repo
@@ -120,7 +123,7 @@ func hostLockd(t testing.TB) string {
 // qemu-user: it is static).
 func busyboxApplets(t testing.TB, busybox string) []string {
 	t.Helper()
-	out := run(t, need(t, "qemu-aarch64", "qemu-user"), busybox, "--list")
+	out := run(t, testtool.Need(t, "qemu-aarch64", "qemu-user"), busybox, "--list")
 	return strings.Fields(string(out))
 }
 
@@ -236,9 +239,9 @@ func buildAssets(t testing.TB) *assets {
 	for _, tool := range [][2]string{{"mkfs.ext4", "e2fsprogs"}, {"mkimage", "u-boot-tools"},
 		{"qemu-system-aarch64", "qemu-system-arm"}, {"mkfs.vfat", "dosfstools"}, {"mcopy", "mtools"},
 		{"qemu-aarch64", "qemu-user"}, {"dpkg-deb", "dpkg"}, {"apt-get", "apt"}} {
-		need(t, tool[0], tool[1])
+		testtool.Need(t, tool[0], tool[1])
 	}
-	a := &assets{ubootBin: needFile(t, "/usr/lib/u-boot/qemu_arm64/u-boot.bin", "u-boot-qemu"), slots: map[string]string{},
+	a := &assets{ubootBin: testtool.NeedFile(t, "/usr/lib/u-boot/qemu_arm64/u-boot.bin", "u-boot-qemu"), slots: map[string]string{},
 		bundleNames: map[string]string{}, slotSize: 96 << 20}
 	debs := fetchDebs(t)
 	root := debRoot(t, debs)
@@ -355,7 +358,7 @@ func mkext4(t testing.TB, dir, img, label string) {
 		return nil
 	})
 	size = (size*11/10 + (6 << 20) + (1<<20 - 1)) / (1 << 20)
-	run(t, need(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", label, "-b", "4096", "-E", "root_owner=0:0",
+	run(t, testtool.Need(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", label, "-b", "4096", "-E", "root_owner=0:0",
 		"-d", dir, img, fmt.Sprintf("%dM", size))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // The Debian side of the rig: the guest's arm64 packages, fetched with apt
@@ -65,8 +68,8 @@ func fetchDebs(t testing.TB) []string {
 			}
 		}
 	}
-	aptGet := need(t, "apt-get", "apt")
-	aptCache := need(t, "apt-cache", "apt")
+	aptGet := testtool.Need(t, "apt-get", "apt")
+	aptCache := testtool.Need(t, "apt-cache", "apt")
 	start := time.Now()
 	args := aptArgs(t)
 	if out, err := exec.Command(aptGet, append(args, "update")...).CombinedOutput(); err != nil {
@@ -121,7 +124,7 @@ func debRoot(t testing.TB, debs []string) string {
 	}
 	return cached(t, "debroot", h.sum(), func(dir string) {
 		for _, d := range debs {
-			run(t, need(t, "dpkg-deb", "dpkg"), "-x", d, dir)
+			run(t, testtool.Need(t, "dpkg-deb", "dpkg"), "-x", d, dir)
 		}
 	})
 }

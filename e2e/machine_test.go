@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+
 	"maps"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"lockd.dev/lockd/internal/testtool"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -80,7 +82,7 @@ func newBoard(t *testing.T, a *assets) *board {
 	empty := filepath.Join(dir, "data-tree")
 	os.MkdirAll(empty, 0o755)
 	b.data = filepath.Join(dir, "data.ext4")
-	run(t, need(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", "data", "-E", "root_owner=0:0", "-d", empty, b.data, "32M")
+	run(t, testtool.Need(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", "data", "-E", "root_owner=0:0", "-d", empty, b.data, "32M")
 	return b
 }
 
@@ -100,7 +102,7 @@ func compileScript(t *testing.T, dir string) string {
 	src = strings.Replace(src, "\nlk_devtype=mmc\n", "\nlk_devtype=virtio\n", 1)
 	cmd, scr := filepath.Join(dir, "boot.cmd"), filepath.Join(dir, "boot.scr")
 	writeFile(t, cmd, []byte(src), 0o644)
-	run(t, need(t, "mkimage", "u-boot-tools"), "-A", "arm64", "-T", "script", "-C", "none", "-n", "lockd boot script", "-d", cmd, scr)
+	run(t, testtool.Need(t, "mkimage", "u-boot-tools"), "-A", "arm64", "-T", "script", "-C", "none", "-n", "lockd boot script", "-d", cmd, scr)
 	return scr
 }
 
@@ -167,7 +169,7 @@ func (b *board) newUnit(t *testing.T) *unit {
 	})
 	fat := filepath.Join(u.dir, "fat.img")
 	writeSized(t, fat, nil, partitions[0].size)
-	run(t, need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
+	run(t, testtool.Need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
 	run(t, "mcopy", "-i", fat, b.scr, "::boot.scr")
 	envFile := filepath.Join(u.dir, "uboot.env.in")
 	writeSized(t, envFile, nil, envSize)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/xml"
 	"html"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // The D-Bus policy's behaviour is tested with a real dbus-daemon and real
@@ -82,7 +85,7 @@ func TestPolicyFitsUnitAndSysusers(t *testing.T) {
 		t.Errorf("%s: User=%s may not own BusName=%s under %s (owners: %v)", unitFile, u, s["BusName"][0], policyFile, owners)
 	}
 
-	sysusers := need(t, "systemd-sysusers", "systemd")
+	sysusers := testtool.Need(t, "systemd-sysusers", "systemd")
 	conf, err := os.ReadFile("lockd.sysusers")
 	if err != nil {
 		t.Fatal(err)
@@ -152,8 +155,8 @@ func TestActivationFile(t *testing.T) {
 		t.Errorf("%s: a system bus activation file must be named %s.service", activationFile, name)
 	}
 
-	daemon := need(t, "dbus-daemon", "dbus")
-	busctl := need(t, "busctl", "systemd")
+	daemon := testtool.Need(t, "dbus-daemon", "dbus")
+	busctl := testtool.Need(t, "busctl", "systemd")
 	dir := t.TempDir()
 	services := filepath.Join(dir, "services")
 	if err := os.Mkdir(services, 0o755); err != nil {

@@ -3,6 +3,7 @@ package systemd_test
 import (
 	"bytes"
 	"io/fs"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // installed is what `make install` puts under DESTDIR with PREFIX=/usr:
@@ -40,7 +43,7 @@ var installed = map[string]struct {
 // (BIN=), so no Go build runs, and returns its output.
 func makeInstall(t *testing.T, vars ...string) string {
 	t.Helper()
-	mk := need(t, "make", "make")
+	mk := testtool.Need(t, "make", "make")
 	bin := t.TempDir()
 	for _, b := range []string{"lockd", "lockctl"} {
 		if err := os.WriteFile(filepath.Join(bin, b), []byte("#!/bin/sh\n# fake "+b+"\n"), 0o755); err != nil {

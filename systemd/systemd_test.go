@@ -3,6 +3,7 @@ package systemd_test
 import (
 	"bufio"
 	"bytes"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 const (
@@ -25,35 +28,6 @@ const (
 	// the config path.
 	execStart = "/usr/bin/lockd --config /etc/lockd/lockd.toml"
 )
-
-// need returns the path of tool, from Debian package pkg, or skips the
-// test if it is missing. Under CI=true a missing tool fails instead: CI
-// installs everything (make deps), so a missing tool there is a bug, never
-// a reason to skip.
-func need(t *testing.T, tool, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found, and CI=true forbids skipping: run `make deps` (Debian package %s)", tool, pkg)
-	}
-	t.Skipf("%s not found: install Debian's %s package (`sudo make deps`) to check the files that need it", tool, pkg)
-	return ""
-}
-
-// needRoot skips the test unless it runs as root; under CI=true it fails.
-func needRoot(t *testing.T, why string) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s needs root, and CI=true forbids skipping: run the tests as root", why)
-	}
-	t.Skipf("%s needs root: run `sudo make test` to check it", why)
-}
 
 // run runs a command and returns its combined output, failing the test on
 // a non-zero exit.
@@ -133,7 +107,7 @@ func TestUnitContract(t *testing.T) {
 // TestVerify runs `systemd-analyze verify` on the unit as shipped, for a
 // committed boot. trial_test.go verifies it with the trial drop-in.
 func TestVerify(t *testing.T) {
-	analyze := need(t, "systemd-analyze", "systemd")
+	analyze := testtool.Need(t, "systemd-analyze", "systemd")
 	dir := t.TempDir()
 	path := writeVerifiableUnit(t, dir)
 	if out := run(t, nil, analyze, "verify", "--man=no", path); out != "" {
@@ -175,7 +149,7 @@ var overallRE = regexp.MustCompile(`Overall exposure level for \S+: ([0-9]+(?:\.
 // TestSecurity keeps the unit's exposure score at maxExposure or better.
 // --offline=yes analyses the file itself, without a running systemd.
 func TestSecurity(t *testing.T) {
-	analyze := need(t, "systemd-analyze", "systemd")
+	analyze := testtool.Need(t, "systemd-analyze", "systemd")
 	out := run(t, nil, analyze, "security", "--offline=yes", "--no-pager", unitFile)
 	m := overallRE.FindStringSubmatch(out)
 	if m == nil {
@@ -199,7 +173,7 @@ func TestSecurity(t *testing.T) {
 // TestSysusers creates lockd.sysusers' users and groups in an empty root
 // and checks that they are the ones the unit runs with.
 func TestSysusers(t *testing.T) {
-	sysusers := need(t, "systemd-sysusers", "systemd")
+	sysusers := testtool.Need(t, "systemd-sysusers", "systemd")
 	conf, err := os.ReadFile("lockd.sysusers")
 	if err != nil {
 		t.Fatal(err)
@@ -279,9 +253,9 @@ func TestTmpfilesFitUnit(t *testing.T) {
 // TestTmpfiles creates lockd.tmpfiles' directories in a root that
 // lockd.sysusers has populated, with the real tools.
 func TestTmpfiles(t *testing.T) {
-	needRoot(t, "systemd-tmpfiles --create (chown to user lockd)")
-	sysusers := need(t, "systemd-sysusers", "systemd")
-	tmpfiles := need(t, "systemd-tmpfiles", "systemd")
+	testtool.NeedRoot(t, "systemd-tmpfiles --create (chown to user lockd)")
+	sysusers := testtool.Need(t, "systemd-sysusers", "systemd")
+	tmpfiles := testtool.Need(t, "systemd-tmpfiles", "systemd")
 	users, err := os.ReadFile("lockd.sysusers")
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +327,7 @@ func TestWatchdogConf(t *testing.T) {
 		}
 	}
 
-	analyze := need(t, "systemd-analyze", "systemd")
+	analyze := testtool.Need(t, "systemd-analyze", "systemd")
 	// systemd has no offline check of system.conf. A key it knows is in
 	// the manager's table of settings, which is a NUL-terminated string
 	// in its binary; a misspelt key is in none and would be ignored.

@@ -2,12 +2,15 @@ package systemd_test
 
 import (
 	"io/fs"
+
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // The trial-boot seam: lockd-trial-generator turns lockd's failures into
@@ -196,7 +199,7 @@ func TestCommittedBootNeverReboots(t *testing.T) {
 // TestVerifyTrial runs `systemd-analyze verify` on the unit with the
 // drop-in the generator writes on a trial boot.
 func TestVerifyTrial(t *testing.T) {
-	analyze := need(t, "systemd-analyze", "systemd")
+	analyze := testtool.Need(t, "systemd-analyze", "systemd")
 	normal, _ := generate(t, t.TempDir(), "root=/dev/mmcblk0p3 lockd.slot=B lockd.trial=1\n")
 	path := writeVerifiableUnit(t, normal)
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,22 +26,6 @@ const (
 	compatible = "acme,door-1"
 	slotSize   = 4 << 20
 )
-
-// need returns a tool's path, skipping without it (failing under CI=true).
-func need(t *testing.T, tool, pkg string) string {
-	t.Helper()
-	if p, err := exec.LookPath(tool); err == nil {
-		return p
-	}
-	if p, err := exec.LookPath("/usr/sbin/" + tool); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found, and CI=true forbids skipping: run `make deps` (Debian package %s)", tool, pkg)
-	}
-	t.Skipf("%s not found: `sudo make deps` installs Debian's %s", tool, pkg)
-	return ""
-}
 
 // image is a root file-system image of a version: recognisable bytes, so a
 // test can tell from a slot which version it holds.

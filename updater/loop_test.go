@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lockd.dev/lockd/internal/testtool"
 	"lockd.dev/lockd/updater"
 	"lockd.dev/lockd/updater/uboot"
 	"lockd.dev/lockd/updater/ubootenv"
@@ -26,15 +28,10 @@ type loopDisk struct {
 
 func attachDisk(t *testing.T, size int64, parts ...string) loopDisk {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("loop devices need root, and CI=true forbids skipping: run the tests as root")
-		}
-		t.Skip("loop devices need root: run `sudo make test` to install into a real block device")
-	}
-	sgdisk := need(t, "sgdisk", "gdisk")
-	losetup := need(t, "losetup", "mount")
-	partx := need(t, "partx", "util-linux")
+	testtool.NeedRoot(t, "installing into a loop device")
+	sgdisk := testtool.Need(t, "sgdisk", "gdisk")
+	losetup := testtool.Need(t, "losetup", "mount")
+	partx := testtool.Need(t, "partx", "util-linux")
 	img := filepath.Join(t.TempDir(), "disk.img")
 	f, err := os.Create(img)
 	if err != nil {
@@ -96,7 +93,7 @@ func attachDisk(t *testing.T, size int64, parts ...string) loopDisk {
 // partition, then checks the slot byte for byte and the environment with
 // fw_printenv.
 func TestInstallLoopDevice(t *testing.T) {
-	fwPrintenv := need(t, "fw_printenv", "libubootenv-tool")
+	fwPrintenv := testtool.Need(t, "fw_printenv", "libubootenv-tool")
 	d := attachDisk(t, 24<<20, "+8M", "+8M", "+1M")
 	ctx := context.Background()
 	r := newRig(t)
@@ -176,7 +173,7 @@ func TestInstallLoopDevice(t *testing.T) {
 		t.Fatalf("fw_printenv:\n%s\nwant\n%s", out, want)
 	}
 	// A mounted slot is refused, found by its device number.
-	mkfs := need(t, "mkfs.ext4", "e2fsprogs")
+	mkfs := testtool.Need(t, "mkfs.ext4", "e2fsprogs")
 	if out, err := exec.Command(mkfs, "-q", "-F", d.parts[1]).CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}

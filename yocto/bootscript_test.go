@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+
 	"maps"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"lockd.dev/lockd/internal/testtool"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -48,7 +50,7 @@ const (
 // substitutions when forQEMU, and compiles it with mkimage.
 func compileScript(t *testing.T, dir string, forQEMU bool) string {
 	t.Helper()
-	mkimage := need(t, "mkimage", "u-boot-tools")
+	mkimage := testtool.Need(t, "mkimage", "u-boot-tools")
 	src := strings.NewReplacer("@@KERNEL_IMAGETYPE@@", "Image", "@@KERNEL_BOOTCMD@@", "booti").Replace(read(t, bootScript))
 	if forQEMU {
 		// The only two changes: the storage device, and the kernel boot
@@ -78,7 +80,7 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 func TestBootScriptCompiles(t *testing.T) {
 	dir := t.TempDir()
 	scr := compileScript(t, dir, false)
-	out := run(t, need(t, "dumpimage", "u-boot-tools"), "-l", scr)
+	out := run(t, testtool.Need(t, "dumpimage", "u-boot-tools"), "-l", scr)
 	if !bytes.Contains(out, []byte("Script")) {
 		t.Errorf("dumpimage -l boot.scr: %s", out)
 	}
@@ -101,9 +103,9 @@ func newBoard(t *testing.T) *board {
 	t.Helper()
 	for _, tool := range [][2]string{{"qemu-system-aarch64", "qemu-system-arm"}, {"mkfs.vfat", "dosfstools"},
 		{"mcopy", "mtools"}, {"fw_printenv", "libubootenv-tool"}} {
-		need(t, tool[0], tool[1])
+		testtool.Need(t, tool[0], tool[1])
 	}
-	bin, err := os.ReadFile(needFile(t, ubootBin, "u-boot-qemu"))
+	bin, err := os.ReadFile(testtool.NeedFile(t, ubootBin, "u-boot-qemu"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +179,7 @@ func (b *board) newUnit(t *testing.T, env map[string]string) *unit {
 	t.Cleanup(func() { os.RemoveAll(u.dir) })
 	fat := filepath.Join(u.dir, "fat.img")
 	writeSized(t, fat, nil, fatSize)
-	run(t, need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
+	run(t, testtool.Need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
 	run(t, "mcopy", "-i", fat, b.scr, "::boot.scr")
 	if env != nil {
 		p := filepath.Join(u.dir, "uboot.env.in")
@@ -245,7 +247,7 @@ func (u *unit) env(t *testing.T) (vars map[string]string, raw []byte, ok bool) {
 	if err != nil {
 		t.Fatalf("ubootenv: %v", err)
 	}
-	cmd := exec.Command(need(t, "fw_printenv", "libubootenv-tool"), "-c", u.fwenvConfig)
+	cmd := exec.Command(testtool.Need(t, "fw_printenv", "libubootenv-tool"), "-c", u.fwenvConfig)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	out, err := cmd.Output()
 	if err != nil {

@@ -2,11 +2,14 @@ package yocto
 
 import (
 	"debug/elf"
+
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // TestCrossBuildArm64PIE builds lockd and lockctl as lockd_git.bb does for
@@ -15,8 +18,8 @@ import (
 // checks each binary is an arm64 position-independent executable with
 // SQLite linked in.
 func TestCrossBuildArm64PIE(t *testing.T) {
-	cc := need(t, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
-	goTool := need(t, "go", "golang (or https://go.dev/dl)")
+	cc := testtool.Need(t, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
+	goTool := testtool.Need(t, "go", "golang (or https://go.dev/dl)")
 	out := t.TempDir()
 	cmd := exec.Command(goTool, "build", "-trimpath", "-buildmode=pie", "-o", out+"/", "./cmd/lockd", "./cmd/lockctl")
 	cmd.Dir = ".."

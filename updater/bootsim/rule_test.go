@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"lockd.dev/lockd/internal/testtool"
 	"lockd.dev/lockd/updater"
 	"lockd.dev/lockd/updater/bootsim"
-	"lockd.dev/lockd/updater/uboot"
 )
 
 func TestRule(t *testing.T) {
@@ -80,14 +80,13 @@ func TestBootCycle(t *testing.T) {
 	if st.Committed != updater.SlotA || st.Trial != "" || !st.Spent {
 		t.Fatalf("state after fallback %+v", st)
 	}
-	if p, err := exec.LookPath("fw_printenv"); err == nil {
-		out, err := exec.Command(p, "-c", m.FwEnvConfig(), "-f", filepath.Join(t.TempDir(), "none")).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := "bootcmd=run lockd_boot\nlockd_slot=A\nlockd_try_left=0\n"; string(out) != want {
-			t.Fatalf("fw_printenv:\n%s\nwant\n%s", out, want)
-		}
+	fwPrintenv := testtool.Need(t, "fw_printenv", "libubootenv-tool")
+	out, err := exec.Command(fwPrintenv, "-c", m.FwEnvConfig(), "-f", filepath.Join(t.TempDir(), "none")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "bootcmd=run lockd_boot\nlockd_slot=A\nlockd_try_left=0\n"; string(out) != want {
+		t.Fatalf("fw_printenv:\n%s\nwant\n%s", out, want)
 	}
 	if err := bl.Disarm(ctx); err != nil {
 		t.Fatal(err)
@@ -95,5 +94,4 @@ func TestBootCycle(t *testing.T) {
 	if st, _ := bl.State(ctx); st.Spent || st.Trial != "" {
 		t.Fatalf("after Disarm %+v", st)
 	}
-	_ = uboot.VarSlot
 }

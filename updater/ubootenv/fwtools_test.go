@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"maps"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"lockd.dev/lockd/internal/testtool"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -30,9 +32,9 @@ type fw struct {
 
 func newFW(t *testing.T) fw {
 	return fw{
-		printenv:   need(t, "fw_printenv", "libubootenv-tool"),
-		setenv:     need(t, "fw_setenv", "libubootenv-tool"),
-		mkenvimage: need(t, "mkenvimage", "u-boot-tools"),
+		printenv:   testtool.Need(t, "fw_printenv", "libubootenv-tool"),
+		setenv:     testtool.Need(t, "fw_setenv", "libubootenv-tool"),
+		mkenvimage: testtool.Need(t, "mkenvimage", "u-boot-tools"),
 		// Without -f, a tool that finds no valid env silently uses
 		// /etc/u-boot-initial-env if the machine has one.
 		noDefault: filepath.Join(t.TempDir(), "no-default-env"),

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,22 +18,6 @@ import (
 // envSize is the ENVSIZE of most tests: small enough to fill, big enough
 // that libubootenv's heap leftovers stay out of the compared bytes.
 const envSize = 0x1000
-
-// need returns the path of tool, or skips the test when it is missing.
-// Under CI=true a missing tool fails instead: CI installs everything
-// (`make deps`), so a missing tool there is a bug, never a reason to skip.
-func need(t *testing.T, tool, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found, and CI=true forbids skipping: run `make deps` (Debian package %s)", tool, pkg)
-	}
-	t.Skipf("%s not found: install Debian's %s (`sudo make deps`) to check compatibility with it", tool, pkg)
-	return ""
-}
 
 // block builds one copy the way the U-Boot documentation describes it,
 // independently of the package under test: CRC32 (LE) over the data area,

@@ -4,26 +4,23 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
+
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // TestLoopDevice runs a redundant environment on a real block device, one
 // copy at a negative offset (from the end of the device, which libubootenv
 // resolves with BLKGETSIZE64), against fw_printenv and fw_setenv.
 func TestLoopDevice(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("loop devices need root, and CI=true forbids skipping: run the tests as root")
-		}
-		t.Skip("loop devices need root: run `sudo make test` to test on a real block device")
-	}
-	losetup := need(t, "losetup", "mount")
+	testtool.NeedRoot(t, "an environment on a loop device")
+	losetup := testtool.Need(t, "losetup", "mount")
 	f := newFW(t)
 	ctx := context.Background()
 
