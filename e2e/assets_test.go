@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lockd.dev/lockd/internal/testtool"
+	"lockd.dev/lockd/internal/uboottest"
 )
 
 // The guest's Debian arm64 packages, fetched with apt at test time into
@@ -241,7 +242,7 @@ func buildAssets(t testing.TB) *assets {
 		{"qemu-aarch64", "qemu-user"}, {"dpkg-deb", "dpkg"}, {"apt-get", "apt"}} {
 		testtool.Need(t, tool[0], tool[1])
 	}
-	a := &assets{ubootBin: testtool.NeedFile(t, "/usr/lib/u-boot/qemu_arm64/u-boot.bin", "u-boot-qemu"), slots: map[string]string{},
+	a := &assets{ubootBin: testtool.NeedFile(t, uboottest.Bin, "u-boot-qemu"), slots: map[string]string{},
 		bundleNames: map[string]string{}, slotSize: 96 << 20}
 	debs := fetchDebs(t)
 	root := debRoot(t, debs)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"lockd.dev/lockd/internal/testtool"
+	"lockd.dev/lockd/internal/uboottest"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -75,9 +76,9 @@ func newBoard(t *testing.T, a *assets) *board {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	b := &board{a: a, dir: dir, defaults: defaultEnv(t, bin)}
+	b := &board{a: a, dir: dir, defaults: uboottest.DefaultEnv(t, bin)}
 	b.flash0 = filepath.Join(dir, "flash0.img")
-	writeSized(t, b.flash0, bin, flashSize)
+	uboottest.WriteSized(t, b.flash0, bin, flashSize)
 	b.scr = compileScript(t, dir)
 	empty := filepath.Join(dir, "data-tree")
 	os.MkdirAll(empty, 0o755)
@@ -104,38 +105,6 @@ func compileScript(t *testing.T, dir string) string {
 	writeFile(t, cmd, []byte(src), 0o644)
 	run(t, testtool.Need(t, "mkimage", "u-boot-tools"), "-A", "arm64", "-T", "script", "-C", "none", "-n", "lockd boot script", "-d", cmd, scr)
 	return scr
-}
-
-// defaultEnv is U-Boot's built-in environment, read from its binary (see
-// yocto/bootscript_test.go): a uboot.env must hold it, since a U-Boot
-// keeping its environment in a file uses exactly the file.
-func defaultEnv(t *testing.T, bin []byte) map[string]string {
-	t.Helper()
-	i := bytes.Index(bin, []byte("\x00bootcmd=run distro_bootcmd\x00"))
-	if i < 0 {
-		t.Fatal("u-boot.bin: no default environment found (bootcmd=run distro_bootcmd)")
-	}
-	end := bytes.Index(bin[i+1:], []byte("\x00\x00"))
-	env := map[string]string{}
-	for _, kv := range strings.Split(string(bin[i+1:i+1+end]), "\x00") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			t.Fatalf("u-boot.bin default environment: %q", kv)
-		}
-		env[k] = v
-	}
-	env["bootdelay"] = "0" // no 2 s autoboot countdown per power cycle
-	return env
-}
-
-func writeSized(t testing.TB, path string, data []byte, size int64) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(path, size); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // unit is one lock: a disk image, power-cycled again and again.
@@ -168,11 +137,11 @@ func (b *board) newUnit(t *testing.T) *unit {
 		}
 	})
 	fat := filepath.Join(u.dir, "fat.img")
-	writeSized(t, fat, nil, partitions[0].size)
+	uboottest.WriteSized(t, fat, nil, partitions[0].size)
 	run(t, testtool.Need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
 	run(t, "mcopy", "-i", fat, b.scr, "::boot.scr")
 	envFile := filepath.Join(u.dir, "uboot.env.in")
-	writeSized(t, envFile, nil, envSize)
+	uboottest.WriteSized(t, envFile, nil, envSize)
 	env := maps.Clone(b.defaults)
 	env["lockd_slot"] = "A"
 	if err := openEnv(t, envFile).WriteAll(context.Background(), env); err != nil {
@@ -422,7 +391,7 @@ func (u *unit) powerOn(script string, cut func(line string) bool, timeout time.D
 	if vars := u.env(); vars != nil {
 		block = envBlock(t, vars, flashEnvSize)
 	}
-	writeSized(t, flash1, block, flashSize)
+	uboottest.WriteSized(t, flash1, block, flashSize)
 	cmdFile := filepath.Join(u.dir, "e2e-cmd.sh")
 	if script != "" {
 		writeFile(t, cmdFile, []byte("#!/bin/sh\n"+guestLib+script+"\n"), 0o644)

@@ -68,10 +68,16 @@ func (u *Updater) trialStep(ctx context.Context) {
 	healthySince, from := u.healthy, u.trialFrom
 	u.mu.Unlock()
 	if !healthySince.IsZero() && now.Sub(healthySince) >= u.cfg.CommitAfter {
-		if err := u.commit(ctx); err != nil {
-			u.log.Error("updater: commit failed; will retry", "err", err)
+		err := u.commit(ctx)
+		if err == nil {
+			return
 		}
-		return
+		u.log.Error("updater: commit failed; will retry", "err", err)
+		// A commit that keeps failing (an unwritable environment) must
+		// not leave the unit on an uncommitted trial for ever: past the
+		// trial's deadline it is given up like an unhealthy one, and the
+		// boot chain counts it.
+		herr = fmt.Errorf("commit failed: %w", err)
 	}
 	if now.Sub(from) >= u.cfg.TrialTimeout {
 		reason := fmt.Sprintf("trial of slot %s not healthy within %s", u.booted, u.cfg.TrialTimeout)

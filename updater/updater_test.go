@@ -11,6 +11,7 @@ import (
 	"lockd.dev/lockd/updater"
 	"lockd.dev/lockd/updater/bootsim"
 	"lockd.dev/lockd/updater/uboot"
+	"lockd.dev/lockd/updater/ubootenv/ubootenvtest"
 )
 
 // trialUntilCommit steps a trial lockd, healthy, until it commits.
@@ -420,5 +421,49 @@ func assertUnchanged(t *testing.T, before, after map[string][]byte) {
 		if string(after[p]) != string(b) {
 			t.Errorf("%s changed", p)
 		}
+	}
+}
+
+// TestTrialCommitKeepsFailing: a healthy trial whose commit cannot be
+// written gives the trial up at its deadline instead of running
+// uncommitted for ever.
+func TestTrialCommitKeepsFailing(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	u := r.mustLockd(r.boot())
+	if err := install(t, u, r.bundle("2.0.0", bundleOpts{}), updater.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	approveAndReboot(t, r, u)
+	b := r.boot()
+	// The environment becomes unwritable after the trial started: every
+	// storage-changing operation fails.
+	st := &ubootenvtest.Storage{CutAt: 1}
+	bl, err := r.m.Bootloader(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err = updater.New(ctx, updater.Config{Bootloader: bl, StateFile: r.state,
+		Slots:   map[updater.Slot]string{updater.SlotA: r.m.SlotPath(updater.SlotA), updater.SlotB: r.m.SlotPath(updater.SlotB)},
+		Cmdline: r.m.Cmdline(), BootID: r.m.BootID(), KeysDir: r.keys, Compatible: compatible,
+		CommitAfter: time.Minute, Now: r.clock.Now, Log: testLog(t),
+		Health: func() error { return nil },
+		GiveUp: func(reason string) { r.mu.Lock(); r.giveUps = append(r.giveUps, reason); r.mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := u.Status(); s.Operation != "trial" || b.Slot != updater.SlotB {
+		t.Fatalf("status %+v on %+v", s, b)
+	}
+	for i := 0; i < 200 && len(r.giveUps) == 0; i++ {
+		u.Step(ctx)
+		r.clock.Add(5 * time.Second)
+	}
+	got := r.takeGiveUps()
+	if len(got) != 1 || !strings.Contains(got[0], "commit failed") {
+		t.Fatalf("give-ups %q", got)
+	}
+	if env := r.env(); env[uboot.VarSlot] != "A" {
+		t.Fatalf("env %v", env)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"lockd.dev/lockd/internal/testtool"
+	"lockd.dev/lockd/internal/uboottest"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -30,8 +31,6 @@ const (
 	// envSize is uboot.env's size: CONFIG_ENV_SIZE of the Pi's U-Boot,
 	// fw_env.config's ENVSIZE, the script's lk_envsize.
 	envSize = 0x4000
-	// ubootBin is Debian's u-boot-qemu build for QEMU's arm64 virt board.
-	ubootBin = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 	// flashSize is the size of each of the virt board's two pflash banks.
 	flashSize = 64 << 20
 	// flashEnvSize is qemu_arm64's CONFIG_ENV_SIZE; its environment is at
@@ -105,55 +104,16 @@ func newBoard(t *testing.T) *board {
 		{"mcopy", "mtools"}, {"fw_printenv", "libubootenv-tool"}} {
 		testtool.Need(t, tool[0], tool[1])
 	}
-	bin, err := os.ReadFile(testtool.NeedFile(t, ubootBin, "u-boot-qemu"))
+	bin, err := os.ReadFile(testtool.NeedFile(t, uboottest.Bin, "u-boot-qemu"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := &board{dir: t.TempDir()}
-	b.defaults = defaultEnv(t, bin)
+	b.defaults = uboottest.DefaultEnv(t, bin)
 	b.flash0 = filepath.Join(b.dir, "flash0.img")
-	writeSized(t, b.flash0, bin, flashSize)
+	uboottest.WriteSized(t, b.flash0, bin, flashSize)
 	b.scr = compileScript(t, b.dir, true)
 	return b
-}
-
-// defaultEnv is U-Boot's built-in environment, read from its binary: the
-// NUL-separated block that starts with bootcmd=. A uboot.env must hold it,
-// because a U-Boot keeping its environment in a file uses exactly the file.
-func defaultEnv(t *testing.T, bin []byte) map[string]string {
-	t.Helper()
-	i := bytes.Index(bin, []byte("\x00bootcmd=run distro_bootcmd\x00"))
-	if i < 0 {
-		t.Fatal("u-boot.bin: no default environment found (bootcmd=run distro_bootcmd)")
-	}
-	end := bytes.Index(bin[i+1:], []byte("\x00\x00"))
-	env := map[string]string{}
-	for _, kv := range strings.Split(string(bin[i+1:i+1+end]), "\x00") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			t.Fatalf("u-boot.bin default environment: %q", kv)
-		}
-		env[k] = v
-	}
-	for _, k := range []string{"bootcmd", "boot_targets", "kernel_addr_r", "fdt_addr", "bootdelay"} {
-		if _, ok := env[k]; !ok {
-			t.Fatalf("u-boot.bin default environment has no %s: %v", k, env)
-		}
-	}
-	// The one change: no 2 s autoboot countdown per power cycle.
-	env["bootdelay"] = "0"
-	return env
-}
-
-// writeSized writes data to path, padded with zeros to size.
-func writeSized(t *testing.T, path string, data []byte, size int64) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(path, size); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // unit is one lock: a disk image, power-cycled again and again.
@@ -178,12 +138,12 @@ func (b *board) newUnit(t *testing.T, env map[string]string) *unit {
 	}
 	t.Cleanup(func() { os.RemoveAll(u.dir) })
 	fat := filepath.Join(u.dir, "fat.img")
-	writeSized(t, fat, nil, fatSize)
+	uboottest.WriteSized(t, fat, nil, fatSize)
 	run(t, testtool.Need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
 	run(t, "mcopy", "-i", fat, b.scr, "::boot.scr")
 	if env != nil {
 		p := filepath.Join(u.dir, "uboot.env.in")
-		writeSized(t, p, nil, envSize)
+		uboottest.WriteSized(t, p, nil, envSize)
 		e := openEnv(t, p, envSize)
 		if err := e.WriteAll(context.Background(), env); err != nil {
 			t.Fatal(err)
@@ -279,7 +239,7 @@ func (u *unit) boot(t *testing.T) (slot, bootargs string) {
 	if vars, _, ok := u.env(t); ok {
 		block = envBlock(t, vars, flashEnvSize)
 	}
-	writeSized(t, flash1, block, flashSize)
+	uboottest.WriteSized(t, flash1, block, flashSize)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
