@@ -14,6 +14,9 @@ SRC_URI = " \
 S = "${UNPACKDIR}"
 
 inherit allarch systemd features_check
+
+# fsck.fat for the boot partition's fsck before it is mounted.
+RDEPENDS:${PN} = "dosfstools"
 REQUIRED_DISTRO_FEATURES = "systemd"
 
 SYSTEMD_SERVICE:${PN} = "var-lib-lockd.mount boot-firmware.mount"
