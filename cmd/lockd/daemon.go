@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,16 +103,17 @@ func daemon(ctx context.Context, o options) error {
 	// The updater may end lockd: a simulated reboot, or a trial boot that
 	// did not get healthy in time (then with an error, so systemd's trial
 	// drop-in reboots and the boot script counts the failed boot).
-	var stopErr error
-	stopOnce := make(chan struct{})
-	stop := func(err error) {
-		select {
-		case <-stopOnce:
-		default:
+	var (
+		stopErr  error
+		stopOnce sync.Once
+		stopped  = make(chan struct{})
+	)
+	stop := func(err error) { // from the updater's goroutines: first call wins
+		stopOnce.Do(func() {
 			stopErr = err
-			close(stopOnce)
+			close(stopped)
 			cancel()
-		}
+		})
 	}
 	var busOK atomic.Bool
 	up, err := newUpdater(ctx, o, cfg, updaterDeps{core: core, storeOK: store != nil, busOK: &busOK, log: log, stop: stop})
@@ -149,7 +151,7 @@ func daemon(ctx context.Context, o options) error {
 	<-leds
 	_ = sdnotify.Send("STOPPING=1")
 	select {
-	case <-stopOnce:
+	case <-stopped:
 		if stopErr != nil {
 			log.Error("lockd stopped", "err", stopErr)
 			return stopErr
