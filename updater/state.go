@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"lockd.dev/lockd/updater/ubootenv"
@@ -186,38 +185,16 @@ func parseState(data []byte) (*State, error) {
 	return s, nil
 }
 
-// save replaces the state file: a temporary file in the same directory,
-// written and fsynced, renamed over the old one, then the directory
-// fsynced. A power cut at any point leaves the old or the new file.
+// save replaces the state file (ubootenv.ReplaceFile: temporary file,
+// fsync, rename, fsync of the directory), so a power cut at any point
+// leaves the old or the new file.
 func (f stateFile) save(s *State) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("updater: state: %w", err)
 	}
-	data = append(data, '\n')
-	dir := filepath.Dir(f.path)
-	tmp := f.path + ".tmp"
-	// A leftover from a cut save is garbage: truncate it.
-	d, err := f.st.Open(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("updater: state: %w", err)
-	}
-	if _, err := d.WriteAt(data, 0); err != nil {
-		d.Close()
-		return fmt.Errorf("updater: state: write %s: %w", tmp, err)
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return fmt.Errorf("updater: state: fsync %s: %w", tmp, err)
-	}
-	if err := d.Close(); err != nil {
-		return fmt.Errorf("updater: state: %w", err)
-	}
-	if err := f.st.Rename(tmp, f.path); err != nil {
-		return fmt.Errorf("updater: state: %w", err)
-	}
-	if err := f.st.SyncDir(dir); err != nil {
-		return fmt.Errorf("updater: state: fsync %s: %w", dir, err)
+	if err := ubootenv.ReplaceFile(f.st, f.path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("updater: state %s: %w", f.path, err)
 	}
 	return nil
 }

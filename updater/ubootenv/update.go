@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -139,41 +140,55 @@ func (e *Env) writeInPlace(d device, block []byte) error {
 	return f.Close()
 }
 
-// replaceFile writes block to a temporary file beside the copy, fsyncs it,
-// renames it over the copy and fsyncs the directory. The temporary file
-// has a fixed name, so one left by a power cut is reused, not piled up.
+// replaceFile replaces a copy that is a file of its own (ReplaceFile),
+// keeping its permissions.
 func (e *Env) replaceFile(d device, block []byte) error {
-	dir, base := filepath.Split(d.path)
-	tmp := filepath.Join(dir, "."+base+".lockd-tmp")
 	perm := os.FileMode(0o644)
 	if fi, err := os.Stat(d.path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	f, err := e.st.Open(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	return ReplaceFile(e.st, d.path, block, perm)
+}
+
+// ReplaceFile replaces the file at path with data through st, so that a
+// power cut leaves the old or the new file: a temporary file beside it
+// (fixed name, so one left by a power cut is removed and reused, never
+// piled up; created with O_EXCL, so nothing planted there is written
+// through), written and fsynced, renamed over path, path fsynced again,
+// then the directory. The second fsync is for vfat (the Pi's boot
+// partition, where uboot.env and autoboot.txt live): it writes a file's
+// directory entry with the file, not with the directory, so without it a
+// power cut after the rename left the entry pointing at clusters the
+// rename had freed (found by the e2e rig). The updater's state file and
+// the tryboot backend use it too.
+func ReplaceFile(st Storage, path string, data []byte, perm fs.FileMode) error {
+	dir, base := filepath.Split(path)
+	tmp := filepath.Join(dir, "."+base+".lockd-tmp")
+	const flag = os.O_CREATE | os.O_EXCL | os.O_WRONLY
+	f, err := st.Open(tmp, flag, perm)
+	if errors.Is(err, fs.ErrExist) {
+		if err = st.Remove(tmp); err == nil {
+			f, err = st.Open(tmp, flag, perm)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	err = writeSync(f, block, 0)
+	err = writeSync(f, data, 0)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = e.st.Rename(tmp, d.path)
+		err = st.Rename(tmp, path)
 	}
 	if err != nil {
-		_ = e.st.Remove(tmp) // best effort: a leftover is truncated next time
+		_ = st.Remove(tmp) // best effort: a leftover is removed next time
 		return err
 	}
-	// On vfat (the Pi's boot partition) a file's directory entry (first
-	// cluster, size) is written with the file's inode, not with the
-	// directory: after the rename the entry under the new name is
-	// durable only once the file is synced again. Without this, a power
-	// cut after SyncDir left the old entry pointing at the clusters the
-	// rename had freed (found by the e2e rig, e2e/).
-	if err := syncPath(e.st, d.path); err != nil {
+	if err := syncPath(st, path); err != nil {
 		return err
 	}
-	return e.st.SyncDir(filepath.Clean(dir))
+	return st.SyncDir(filepath.Clean(dir))
 }
 
 // syncPath fsyncs the file at path.
