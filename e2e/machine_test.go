@@ -7,14 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"io"
 
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,13 +26,7 @@ import (
 const (
 	// bootScript is the shipped boot script.
 	bootScript = "yocto/meta-lockd/dynamic-layers/raspberrypi/recipes-bsp/rpi-u-boot-scr/files/boot.cmd.in"
-	// flashSize is the size of each of the virt board's two pflash banks;
-	// qemu_arm64 keeps its environment (flashEnvSize) at the start of the
-	// second.
-	flashSize    = 64 << 20
-	flashEnvSize = 0x40000
-
-	mib = 1 << 20
+	mib        = 1 << 20
 )
 
 // The disk: MBR, p1 FAT boot, p2 slot A, p3 slot B, p4 data, as
@@ -78,7 +70,7 @@ func newBoard(t *testing.T, a *assets) *board {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	b := &board{a: a, dir: dir, defaults: uboottest.DefaultEnv(t, bin)}
 	b.flash0 = filepath.Join(dir, "flash0.img")
-	uboottest.WriteSized(t, b.flash0, bin, flashSize)
+	uboottest.WriteSized(t, b.flash0, bin, uboottest.FlashSize)
 	b.scr = compileScript(t, dir)
 	empty := filepath.Join(dir, "data-tree")
 	os.MkdirAll(empty, 0o755)
@@ -277,21 +269,6 @@ func (u *unit) partition(i int) []byte {
 	return b
 }
 
-// envBlock is a flash environment copy of size bytes: CRC32, data, zeros.
-func envBlock(t testing.TB, vars map[string]string, size int) []byte {
-	t.Helper()
-	var data []byte
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		data = fmt.Appendf(data, "%s=%s\x00", k, vars[k])
-	}
-	data = append(data, 0)
-	if len(data) > size-4 {
-		t.Fatalf("environment of %d bytes does not fit in %d", len(data), size)
-	}
-	data = append(data, make([]byte, size-4-len(data))...)
-	return append(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(data)), data...)
-}
-
 // cycle is what one power cycle showed.
 type cycle struct {
 	console string
@@ -387,11 +364,7 @@ func (u *unit) powerOn(script string, cut func(line string) bool, timeout time.D
 	t.Helper()
 	u.n++
 	flash1 := filepath.Join(u.dir, "flash1.img")
-	var block []byte
-	if vars := u.env(); vars != nil {
-		block = envBlock(t, vars, flashEnvSize)
-	}
-	uboottest.WriteSized(t, flash1, block, flashSize)
+	uboottest.WriteFlash1(t, flash1, u.env())
 	cmdFile := filepath.Join(u.dir, "e2e-cmd.sh")
 	if script != "" {
 		writeFile(t, cmdFile, []byte("#!/bin/sh\n"+guestLib+script+"\n"), 0o644)

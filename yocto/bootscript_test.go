@@ -6,14 +6,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,11 +29,6 @@ const (
 	// envSize is uboot.env's size: CONFIG_ENV_SIZE of the Pi's U-Boot,
 	// fw_env.config's ENVSIZE, the script's lk_envsize.
 	envSize = 0x4000
-	// flashSize is the size of each of the virt board's two pflash banks.
-	flashSize = 64 << 20
-	// flashEnvSize is qemu_arm64's CONFIG_ENV_SIZE; its environment is at
-	// the start of the second flash bank.
-	flashEnvSize = 0x40000
 	// bootMarker starts the line the harness prints instead of booting a
 	// kernel.
 	bootMarker = "LOCKD-BOOT"
@@ -111,7 +104,7 @@ func newBoard(t *testing.T) *board {
 	b := &board{dir: t.TempDir()}
 	b.defaults = uboottest.DefaultEnv(t, bin)
 	b.flash0 = filepath.Join(b.dir, "flash0.img")
-	uboottest.WriteSized(t, b.flash0, bin, flashSize)
+	uboottest.WriteSized(t, b.flash0, bin, uboottest.FlashSize)
 	b.scr = compileScript(t, b.dir, true)
 	return b
 }
@@ -235,11 +228,11 @@ func (u *unit) env(t *testing.T) (vars map[string]string, raw []byte, ok bool) {
 func (u *unit) boot(t *testing.T) (slot, bootargs string) {
 	t.Helper()
 	flash1 := filepath.Join(u.dir, "flash1.img")
-	var block []byte
-	if vars, _, ok := u.env(t); ok {
-		block = envBlock(t, vars, flashEnvSize)
+	vars, _, ok := u.env(t)
+	if !ok {
+		vars = nil // missing or corrupt uboot.env: U-Boot's defaults
 	}
-	uboottest.WriteSized(t, flash1, block, flashSize)
+	uboottest.WriteFlash1(t, flash1, vars)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -274,21 +267,6 @@ func (u *unit) boot(t *testing.T) (slot, bootargs string) {
 		t.Fatalf("bad report %q", reports[0])
 	}
 	return m[1], strings.TrimSpace(m[2])
-}
-
-// envBlock is an environment copy of size bytes: CRC32, data, zero padding.
-func envBlock(t *testing.T, vars map[string]string, size int) []byte {
-	t.Helper()
-	var data []byte
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		data = fmt.Appendf(data, "%s=%s\x00", k, vars[k])
-	}
-	data = append(data, 0)
-	if len(data) > size-4 {
-		t.Fatalf("environment of %d bytes does not fit in %d", len(data), size)
-	}
-	data = append(data, make([]byte, size-4-len(data))...)
-	return append(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(data)), data...)
 }
 
 // wantArgs is the command line for slot: root= and lockd.slot=, and

@@ -5,13 +5,50 @@ package uboottest
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // Bin is Debian's u-boot-qemu build for QEMU's arm64 virt board.
 const Bin = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+
+// FlashSize is the size of each of the virt board's two pflash banks;
+// FlashEnvSize is qemu_arm64's CONFIG_ENV_SIZE, its environment at the
+// start of the second bank.
+const (
+	FlashSize    = 64 << 20
+	FlashEnvSize = 0x40000
+)
+
+// WriteFlash1 writes the second flash bank holding vars as U-Boot's
+// environment, or blank (U-Boot's defaults) for nil vars. qemu_arm64 reads
+// its environment only from flash, so the tests copy uboot.env's variables
+// there before each power-on, as a CONFIG_ENV_IS_IN_FAT U-Boot (the Pi)
+// reads them from the file. The block is built here, not with package
+// ubootenv, so the two check each other.
+func WriteFlash1(t testing.TB, path string, vars map[string]string) {
+	t.Helper()
+	var block []byte
+	if vars != nil {
+		var data []byte
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
+			data = fmt.Appendf(data, "%s=%s\x00", k, vars[k])
+		}
+		data = append(data, 0)
+		if len(data) > FlashEnvSize-4 {
+			t.Fatalf("environment of %d bytes does not fit in %d", len(data), FlashEnvSize)
+		}
+		data = append(data, make([]byte, FlashEnvSize-4-len(data))...)
+		block = append(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(data)), data...)
+	}
+	WriteSized(t, path, block, FlashSize)
+}
 
 // DefaultEnv is U-Boot's built-in environment, read from its binary: the
 // NUL-separated block that starts with bootcmd=. A uboot.env must hold it,
