@@ -37,6 +37,12 @@ ARMV7_ENV := GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=1 CC=$(ARMV7_CC)
 ARM64_PKGS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 ARMV7_PKGS := gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 QEMU_ARM64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
+# Tests test-arm64 leaves to the native run of the same `make test`: each
+# starts host processes (fw_printenv, losetup, a re-exec of itself), and
+# qemu-user's fork of a multithreaded guest can deadlock (seen here: the
+# forked ubootenv.test stuck on a futex for minutes, never reaching exec).
+# They test how lockd's files meet other programs, not arm64 code.
+ARM64_SKIP := ^(TestCrashDuringWrites|TestLockoutSurvivesKill|TestFwPrintenvReadsWhatLockdWrites|TestLockdReadsWhatFwSetenvWrites|TestSameBytesAsTheTools|TestRedundantAlternatingWriters|TestToolsRejectWhatLockdRejects|TestPowerCut|TestPowerCutInPlaceSingleCopy|TestConcurrentWithFwSetenv|TestLoopDevice|TestBootCycle|TestInstallLoopDevice)$$
 # The build time lockd trusts the clock from (time-limited codes are refused
 # on a clock earlier than the binary): the last commit's time, so builds stay
 # reproducible.
@@ -200,8 +206,8 @@ test-arm64: ## test the hardware-free packages as arm64 binaries under qemu-aarc
 	  elif [ "$${CI:-}" = true ]; then echo "test-arm64: missing $$(echo $$missing) and CI=true: failing, not skipping" >&2; exit 1; \
 	  else echo "test-arm64: SKIPPED: missing $$(echo $$missing); 'sudo make deps' installs them" >&2; exit 0; fi; \
 	fi; \
-	echo "$(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$(echo $$pkgs)"; \
-	LOCKD_TEST_EXEC='$(QEMU_ARM64)' $(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' $$pkgs
+	echo "$(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' -skip '$(ARM64_SKIP)' $$(echo $$pkgs)"; \
+	LOCKD_TEST_EXEC='$(QEMU_ARM64)' $(ARM64_ENV) $(GO) test -count=1 -exec '$(QEMU_ARM64)' -skip '$(ARM64_SKIP)' $$pkgs
 
 .PHONY: bench
 bench: ## benchmarks, then cmd/lockbench if it exists
