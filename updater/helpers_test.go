@@ -75,6 +75,7 @@ type rig struct {
 	giveUps  []string
 	health   error
 	quiet    string
+	onQuiet  func() // run once, by the next Quiet call, outside r.mu
 	versions map[string][]byte // version -> image
 	nbundles int
 }
@@ -180,7 +181,16 @@ func (r *rig) lockd(b bootsim.Booted, st ubootenv.Storage) (*updater.Updater, er
 		Cmdline: r.m.Cmdline(), BootID: r.m.BootID(), KeysDir: r.keys, Compatible: compatible,
 		BootedVersion: version, TryBoots: 3, CommitAfter: time.Minute, Policy: updater.RebootApprove,
 		Health: func() error { r.mu.Lock(); defer r.mu.Unlock(); return r.health },
-		Quiet:  func() string { r.mu.Lock(); defer r.mu.Unlock(); return r.quiet },
+		Quiet: func() string {
+			r.mu.Lock()
+			hook, q := r.onQuiet, r.quiet
+			r.onQuiet = nil
+			r.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
+			return q
+		},
 		Reboot: func(ctx context.Context, param string) error {
 			r.mu.Lock()
 			defer r.mu.Unlock()

@@ -154,6 +154,11 @@ func (u *Updater) pendingStep(ctx context.Context) {
 	if why != "" {
 		return
 	}
+	if !u.claimSwitch(pend) {
+		// An install, a reject or an approval came while Quiet was
+		// asked: the next step looks again.
+		return
+	}
 	if err := u.switchAndReboot(ctx, pend); err != nil {
 		u.log.Error("updater: switch to the new slot failed", "err", err)
 		u.mu.Lock()
@@ -182,9 +187,35 @@ func (u *Updater) policyWait(p Pending) string {
 	return "approval (lockctl update approve)"
 }
 
+// claimSwitch takes the pending update p, which pendingStep saw before it
+// let go of the lock, for the switch: only if it is still the same pending
+// update and nothing else runs. From then until the switch ends the
+// operation is "checking" or "rebooting", and Install and Reject are
+// refused, so neither can change the slot or the state under the switch.
+func (u *Updater) claimSwitch(p Pending) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	cur := u.state.Pending
+	if cur == nil || (u.op != "pending" && u.op != "armed") || !samePending(*cur, p) {
+		return false
+	}
+	if cur.Phase == PhaseArmed && cur.ArmedBoot == u.bootID {
+		u.op, u.progress = "rebooting", 0
+	} else {
+		u.op, u.progress = "checking", 0
+	}
+	u.notify()
+	return true
+}
+
+// samePending reports whether a and b are the same installed update.
+func samePending(a, b Pending) bool {
+	return a.Slot == b.Slot && a.Version == b.Version && a.Installed.Equal(b.Installed)
+}
+
 // switchAndReboot re-verifies the slot after a reboot since the install,
 // writes "armed" to the state file, arms the bootloader in one write and
-// reboots.
+// reboots. The caller has claimed p (claimSwitch).
 func (u *Updater) switchAndReboot(ctx context.Context, p Pending) error {
 	u.mu.Lock()
 	info := u.state.Slots[p.Slot]
@@ -193,7 +224,6 @@ func (u *Updater) switchAndReboot(ctx context.Context, p Pending) error {
 	if !armedHere {
 		// Only a verified slot may be switched to: hash it again, since
 		// nothing guards an unmounted partition between boots.
-		u.setOp("checking", 0)
 		d, err := u.st.Open(u.cfg.Slots[p.Slot], os.O_RDONLY, 0)
 		if err != nil {
 			u.setOp("pending", 0)
@@ -206,6 +236,14 @@ func (u *Updater) switchAndReboot(ctx context.Context, p Pending) error {
 			return err
 		}
 		u.mu.Lock()
+		if cur := u.state.Pending; cur == nil || !samePending(*cur, p) {
+			// claimSwitch keeps Install and Reject out; should anything
+			// still have changed the update, arm nothing.
+			u.op = "idle"
+			u.mu.Unlock()
+			u.notify()
+			return errors.New("updater: the pending update changed while its slot was checked; nothing was armed")
+		}
 		s := u.state.clone()
 		s.Pending.Phase, s.Pending.ArmedBoot = PhaseArmed, u.bootID
 		s.record(Record{Time: u.cfg.Now(), Event: "armed", Slot: p.Slot, Version: p.Version})
@@ -307,8 +345,11 @@ func (u *Updater) Reject(ctx context.Context) error {
 	if u.trial {
 		return fmt.Errorf("%w: update %s is on trial now; it commits or falls back by itself", ErrBusy, p.Version)
 	}
-	if u.op == "rebooting" {
+	switch u.op {
+	case "rebooting":
 		return fmt.Errorf("%w: the unit is rebooting into update %s", ErrBusy, p.Version)
+	case "checking":
+		return fmt.Errorf("%w: slot %s is being checked before the reboot into update %s; try again in a moment", ErrBusy, p.Slot, p.Version)
 	}
 	if p.Phase == PhaseArmed {
 		if err := u.cfg.Bootloader.Disarm(ctx); err != nil {
