@@ -75,7 +75,7 @@ type rig struct {
 	giveUps  []string
 	health   error
 	quiet    string
-	onQuiet  func() // run once, by the next Quiet call, outside r.mu
+	onQuiet  func()            // run once, by the next Quiet call, outside r.mu
 	versions map[string][]byte // version -> image
 	nbundles int
 }
