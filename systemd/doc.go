@@ -32,8 +32,9 @@
 //     tests keep it equal to the live introspection.
 //   - 60-lockd-gpio.rules: gives group gpio the GPIO character devices,
 //     installed in /usr/lib/udev/rules.d/.
-//   - 61-lockd-slots.rules: gives group lockd the two root file-system
-//     slot partitions (and nothing else), installed in
+//   - 61-lockd-slots.rules: gives user lockd (never group lockd, the
+//     readers' group) the two root file-system slot partitions and
+//     nothing else, installed in
 //     /usr/lib/udev/rules.d/.
 //   - 50-lockd-reboot.rules: polkit lets user lockd reboot into a trial
 //     slot, installed in /usr/share/polkit-1/rules.d/.

@@ -360,3 +360,48 @@ func TestWatchdogConf(t *testing.T) {
 		}
 	}
 }
+
+// TestSlotRules checks that the udev rule hands exactly the shipped
+// config's two slot devices to user lockd, and never to group lockd,
+// whose members only read lockd's state: a reader must not be able to
+// rewrite the root file system.
+func TestSlotRules(t *testing.T) {
+	rules, err := os.ReadFile("61-lockd-slots.rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toml, err := os.ReadFile("lockd.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range []string{"slot_a", "slot_b"} {
+		m := regexp.MustCompile(`(?m)^` + k + ` = "/dev/([^"]+)"`).FindSubmatch(toml)
+		if m == nil {
+			t.Fatalf("lockd.toml has no %s = \"/dev/...\"", k)
+		}
+		want = append(want, string(m[1]))
+	}
+	var got []string
+	for _, line := range strings.Split(string(rules), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.Contains(line, "GROUP=") {
+			t.Errorf("rule changes the group (readers' group lockd must not write slots): %s", line)
+		}
+		if !strings.Contains(line, `OWNER="lockd"`) || !strings.Contains(line, `SUBSYSTEM=="block"`) {
+			t.Errorf("rule does not give a block device to user lockd: %s", line)
+		}
+		m := regexp.MustCompile(`KERNEL=="([^"*?\[]+)"`).FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("rule does not name one device exactly: %s", line)
+			continue
+		}
+		got = append(got, m[1])
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("slot devices in the udev rule differ from lockd.toml's slot_a/slot_b (-toml +rules):\n%s", diff)
+	}
+}
