@@ -30,6 +30,19 @@ const (
 // fails or prints anything.
 func generate(t *testing.T, dir, cmdline string) (normal string, files []string) {
 	t.Helper()
+	return generateTryboot(t, dir, cmdline, nil)
+}
+
+// generateTryboot is generate on a machine whose Pi firmware tryboot flag
+// file holds flag (nil: no such file, as on any machine but a Pi).
+func generateTryboot(t *testing.T, dir, cmdline string, flag []byte) (normal string, files []string) {
+	t.Helper()
+	flagFile := filepath.Join(t.TempDir(), "tryboot")
+	if flag != nil {
+		if err := os.WriteFile(flagFile, flag, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
 	self, err := filepath.Abs(generator)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +67,7 @@ func generate(t *testing.T, dir, cmdline string) (normal string, files []string)
 	}
 	cmd := exec.Command(self, outs...)
 	cmd.Dir = cwd
-	cmd.Env = append(os.Environ(), "LOCKD_CMDLINE="+cmdlineFile)
+	cmd.Env = append(os.Environ(), "LOCKD_CMDLINE="+cmdlineFile, "LOCKD_TRYBOOT_FLAG="+flagFile)
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 		t.Fatalf("%s (cmdline %q): %v, output %q", generator, cmdline, err, out)
 	}
@@ -103,6 +116,40 @@ func TestTrialGenerator(t *testing.T) {
 			}
 			if !slices.Equal(files, want) {
 				t.Fatalf("cmdline %q: %s wrote %q, want %q", tc.cmdline, generator, files, want)
+			}
+			if tc.trial {
+				checkTrialDropIn(t, filepath.Join(normal, trialDropIn))
+			}
+		})
+	}
+}
+
+// TestTrialGeneratorTryboot: the Pi firmware's tryboot leaves the command
+// line alone and sets chosen/bootloader/tryboot (a big-endian 32-bit 1);
+// that boot is a trial too, and only a value of exactly 1 makes it one.
+func TestTrialGeneratorTryboot(t *testing.T) {
+	committed := "console=serial0,115200 root=/dev/mmcblk0p3 rootwait\n"
+	for _, tc := range []struct {
+		name  string
+		flag  []byte
+		trial bool
+	}{
+		{"tryboot", []byte{0, 0, 0, 1}, true},
+		{"normal boot", []byte{0, 0, 0, 0}, false},
+		{"no flag file", nil, false},
+		{"little-endian 1", []byte{1, 0, 0, 0}, false},
+		{"short", []byte{1}, false},
+		{"long", []byte{0, 0, 0, 1, 0}, false},
+		{"empty", []byte{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			normal, files := generateTryboot(t, t.TempDir(), committed, tc.flag)
+			want := []string(nil)
+			if tc.trial {
+				want = []string{filepath.Join("normal", trialDropIn)}
+			}
+			if !slices.Equal(files, want) {
+				t.Fatalf("tryboot flag %x: %s wrote %q, want %q", tc.flag, generator, files, want)
 			}
 			if tc.trial {
 				checkTrialDropIn(t, filepath.Join(normal, trialDropIn))

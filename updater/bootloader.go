@@ -41,3 +41,10 @@ type BootState struct {
 	// with Trial.
 	TrialBoot bool
 }
+
+// TrialCounter is a Bootloader that boots an armed trial another number of
+// times than the tries it was armed with: the Pi firmware tries once. The
+// updater uses it to say how many boots a rolled-back trial had.
+type TrialCounter interface {
+	TrialBoots(armed int) int
+}

@@ -201,7 +201,15 @@ func New(ctx context.Context, cfg Config) (*Updater, error) {
 		u.log.Error("updater: unavailable", "err", err)
 		// A trial boot whose updater cannot run cannot commit: it must
 		// not sit uncommitted until someone cuts the power. Give it up.
+		// The boot script says trial on the command line; the Pi
+		// firmware's tryboot only in its flag, which State reads.
+		trialBoot := false
 		if b, rerr := os.ReadFile(cfg.Cmdline); rerr == nil && slices.Contains(cmdlineArgs(b)["lockd.trial"], "1") {
+			trialBoot = true
+		} else if bs, serr := cfg.Bootloader.State(ctx); serr == nil && bs.TrialBoot {
+			trialBoot = true
+		}
+		if trialBoot {
 			u.trial, u.trialBroken = true, true
 		}
 	}
@@ -339,7 +347,14 @@ func (u *Updater) reconcile(ctx context.Context, bs BootState) error {
 func (u *Updater) rollback(ctx context.Context, s *State, bs BootState) error {
 	p := s.Pending
 	tries := u.cfg.TryBoots
-	msg := fmt.Sprintf("update %s rolled back after %d failed boots of slot %s", p.Version, tries, p.Slot)
+	if c, ok := u.cfg.Bootloader.(TrialCounter); ok {
+		tries = c.TrialBoots(tries)
+	}
+	boots := "boots"
+	if tries == 1 {
+		boots = "boot"
+	}
+	msg := fmt.Sprintf("update %s rolled back after %d failed %s of slot %s", p.Version, tries, boots, p.Slot)
 	if !bs.Spent {
 		msg = fmt.Sprintf("update %s rolled back: slot %s was not booted on trial", p.Version, p.Slot)
 	}

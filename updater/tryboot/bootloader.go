@@ -121,6 +121,12 @@ func (b *Bootloader) Disarm(ctx context.Context) error {
 	return b.change(ctx, "disarm", disarmEdit(b.lay))
 }
 
+var _ updater.TrialCounter = (*Bootloader)(nil)
+
+// TrialBoots implements updater.TrialCounter: the firmware tries an armed
+// slot once, whatever it was armed with.
+func (b *Bootloader) TrialBoots(int) int { return 1 }
+
 // RebootParam implements updater.Bootloader: reboot(2)'s argument for the
 // default partition with the tryboot flag.
 func (b *Bootloader) RebootParam() string { return "0 tryboot" }
