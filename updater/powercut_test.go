@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -142,6 +143,7 @@ func TestPowerCutEveryWrite(t *testing.T) {
 	t.Logf("%d storage operations; the switch is operation %d (%s)", len(ops), armAt+1, ops[armAt])
 	cases := 0
 	defer func() { t.Logf("%d cuts, each followed by boots until v2 runs committed", cases) }()
+	v2 := base.versions["2.0.0"]
 	for k := 1; k <= len(ops); k++ {
 		torns := []int{0}
 		if strings.HasPrefix(ops[k-1], "write") {
@@ -150,22 +152,26 @@ func TestPowerCutEveryWrite(t *testing.T) {
 		for _, torn := range torns {
 			when := ops[k-1]
 			cases++
-			r := newRigKey(t, base.priv)
-			r.versions["2.0.0"] = base.versions["2.0.0"]
-			st := &ubootenvtest.Storage{CutAt: k, Torn: torn}
-			if err := happyPath(t, r, st, bundlePath); !errors.Is(err, ubootenvtest.ErrPowerCut) && !st.Cut() {
-				t.Fatalf("cut at %d (%s): the path ended with %v and no cut", k, when, err)
-			}
-			env := r.env()
-			b, u := checkBoot(t, r, when)
-			if k-1 < armAt {
-				if b.Slot != updater.SlotA || b.Trial {
-					t.Fatalf("cut at %d (%s), before the switch: booted %+v", k, when, b)
+			// Each cut is a unit of its own: they run side by side.
+			t.Run(fmt.Sprintf("%d-torn%d", k, torn), func(t *testing.T) {
+				t.Parallel()
+				r := newRigKey(t, base.priv)
+				r.versions["2.0.0"] = v2
+				st := &ubootenvtest.Storage{CutAt: k, Torn: torn}
+				if err := happyPath(t, r, st, bundlePath); !errors.Is(err, ubootenvtest.ErrPowerCut) && !st.Cut() {
+					t.Fatalf("cut at %d (%s): the path ended with %v and no cut", k, when, err)
 				}
-			} else if env[uboot.VarTry] == "B" && b.Slot != updater.SlotB {
-				t.Fatalf("cut at %d (%s), armed: booted %+v", k, when, b)
-			}
-			finish(t, r, b, u, bundlePath, when)
+				env := r.env()
+				b, u := checkBoot(t, r, when)
+				if k-1 < armAt {
+					if b.Slot != updater.SlotA || b.Trial {
+						t.Fatalf("cut at %d (%s), before the switch: booted %+v", k, when, b)
+					}
+				} else if env[uboot.VarTry] == "B" && b.Slot != updater.SlotB {
+					t.Fatalf("cut at %d (%s), armed: booted %+v", k, when, b)
+				}
+				finish(t, r, b, u, bundlePath, when)
+			})
 		}
 	}
 }
