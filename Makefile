@@ -53,6 +53,7 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 
 # Every Debian package the tests and builds use:
 #   gcc libc6-dev          cgo (go-sqlite3) and go test -race
+#   git                    yocto/ checks the recipe's SRCREV against the history
 #   dbus libglib2.0-bin    dbus-daemon, dbus-send, gdbus for the D-Bus tests
 #   systemd                systemd-analyze, systemd-sysusers, busctl
 #   libubootenv-tool       fw_printenv/fw_setenv, the reference for bootenv
@@ -69,13 +70,13 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 #   apt dpkg               e2e/ fetches Debian's arm64 kernel, busybox, dbus-daemon
 #                          with apt-get download (own arm64 lists under .cache/e2e:
 #                          no multiarch set-up) and unpacks them with dpkg-deb
-DEB_PKGS := gcc libc6-dev dbus libglib2.0-bin systemd libubootenv-tool \
+DEB_PKGS := gcc libc6-dev git dbus libglib2.0-bin systemd libubootenv-tool \
 	u-boot-tools gdisk util-linux mount zstd qemu-user \
 	u-boot-qemu qemu-system-arm dosfstools mtools e2fsprogs make apt dpkg \
 	$(ARM64_PKGS) $(ARMV7_PKGS)
 
 # Commands `make test` checks for, as command:package.
-TEST_TOOLS := gcc:gcc systemd-analyze:systemd systemd-sysusers:systemd \
+TEST_TOOLS := gcc:gcc git:git systemd-analyze:systemd systemd-sysusers:systemd \
 	busctl:systemd dbus-daemon:dbus dbus-send:dbus gdbus:libglib2.0-bin \
 	fw_printenv:libubootenv-tool fw_setenv:libubootenv-tool \
 	mkimage:u-boot-tools sgdisk:gdisk partx:util-linux setpriv:util-linux \

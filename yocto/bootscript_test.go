@@ -270,13 +270,13 @@ func (u *unit) boot(t *testing.T) (slot, bootargs string) {
 }
 
 // wantArgs is the command line for slot: root= and lockd.slot=, and
-// lockd.trial=1 on a trial boot. QEMU's device tree has no bootargs, so
+// lockd.trial=1 panic=10 on a trial boot. QEMU's device tree has no bootargs, so
 // nothing comes before them.
 func wantArgs(slot string, trial bool) string {
 	part := map[string]string{"A": "2", "B": "3"}[slot]
 	s := "root=/dev/mmcblk0p" + part + " rootwait lockd.slot=" + slot
 	if trial {
-		s += " lockd.trial=1"
+		s += " lockd.trial=1 panic=10"
 	}
 	return s
 }

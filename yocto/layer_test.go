@@ -3,11 +3,13 @@ package yocto
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"lockd.dev/lockd/internal/testtool"
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
@@ -224,6 +226,19 @@ func TestRecipe(t *testing.T) {
 			t.Errorf("lockd_git.bb installs systemd/%s, which does not exist", f)
 		}
 	}
+	// go-mods.inc appends (+=) to SRC_URI: after the assignment, or the
+	// assignment throws the module lines away.
+	assign := regexp.MustCompile(`(?m)^SRC_URI\s*=`).FindStringIndex(bb)
+	req := strings.Index(bb, "\nrequire lockd-go-mods.inc")
+	if assign == nil || req < 0 || req < assign[0] {
+		t.Error("lockd_git.bb: `require lockd-go-mods.inc` must come after `SRC_URI = ...`, which would replace its gomod:// lines")
+	}
+	if !strings.Contains(bb, `${datadir}/polkit-1`) {
+		t.Error("lockd_git.bb: FILES lacks ${datadir}/polkit-1, which do_install fills (installed-vs-shipped)")
+	}
+	if !strings.Contains(bb, `REQUIRED_DISTRO_FEATURES:class-native = ""`) {
+		t.Error("lockd_git.bb: lockd-native needs REQUIRED_DISTRO_FEATURES cleared (native DISTRO_FEATURES never hold systemd)")
+	}
 	inc := read(t, "recipes-lockd/lockd/lockd-go-mods.inc")
 	if !strings.Contains(inc, "gomod://github.com/mattn/go-sqlite3;version=") || !strings.Contains(inc, "file://pkg/mod/") {
 		t.Error("lockd-go-mods.inc: no go-sqlite3 module or no licence checksums")
@@ -239,6 +254,9 @@ func TestRecipe(t *testing.T) {
 	if v := bbVar(cls, "LOCKD_BUNDLE_KEY"); v != "" {
 		t.Errorf("lockd-bundle.bbclass: LOCKD_BUNDLE_KEY defaults to %q; a key path belongs in local.conf", v)
 	}
+	if strings.Contains(cls, "${IMAGE_NAME}${IMAGE_NAME_SUFFIX}") {
+		t.Error("lockd-bundle.bbclass: IMAGE_NAME already ends in IMAGE_NAME_SUFFIX (since 4.3); the rootfs is ${IMAGE_NAME}.ext4")
+	}
 	img := read(t, "recipes-core/images/lockd-image.bb")
 	for _, w := range []string{`WKS_FILE = "lockd-ab.wks"`, "inherit core-image lockd-bundle", "lockd-mounts", "lockd-fw-env"} {
 		if !strings.Contains(img, w) {
@@ -248,5 +266,42 @@ func TestRecipe(t *testing.T) {
 	app := read(t, "dynamic-layers/raspberrypi/recipes-bsp/rpi-u-boot-scr/rpi-u-boot-scr.bbappend")
 	if !strings.Contains(app, `FILESEXTRAPATHS:prepend := "${THISDIR}/files:"`) {
 		t.Error("rpi-u-boot-scr.bbappend does not put its boot.cmd.in first")
+	}
+}
+
+// TestSrcrev checks that the commit the recipe builds holds every file
+// do_install takes from systemd/, and the go.sum that lockd-go-mods.inc
+// was generated from (the .inc is checked against today's go.sum). A
+// SRCREV left behind the recipe fails do_install or do_compile in a
+// Yocto build, where nothing here would notice.
+func TestSrcrev(t *testing.T) {
+	git := testtool.Need(t, "git", "git")
+	bb := read(t, "recipes-lockd/lockd/lockd_git.bb")
+	rev := bbVar(bb, "SRCREV")
+	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(rev) {
+		t.Fatalf("lockd_git.bb: SRCREV = %q, want a full commit hash", rev)
+	}
+	if out, err := exec.Command(git, "cat-file", "-e", rev+"^{commit}").CombinedOutput(); err != nil {
+		t.Fatalf("SRCREV %s is not a commit of this repository (%v %s); a shallow clone? fetch the history", rev, err, out)
+	}
+	if out, err := exec.Command(git, "merge-base", "--is-ancestor", rev, "HEAD").CombinedOutput(); err != nil {
+		t.Fatalf("SRCREV %s is not in the history of HEAD: %v %s", rev, err, out)
+	}
+	show := func(path string) []byte {
+		t.Helper()
+		out, err := exec.Command(git, "show", rev+":"+path).Output()
+		if err != nil {
+			t.Errorf("SRCREV %s has no %s, which the recipe needs: %v", rev[:12], path, err)
+			return nil
+		}
+		return out
+	}
+	for _, m := range regexp.MustCompile(`\$s/([\w.@-]+)`).FindAllStringSubmatch(bb, -1) {
+		show("systemd/" + m[1])
+	}
+	if sum, err := os.ReadFile("../go.sum"); err != nil {
+		t.Fatal(err)
+	} else if got := show("go.sum"); got != nil && string(got) != string(sum) {
+		t.Errorf("go.sum at SRCREV %s differs from today's, from which lockd-go-mods.inc is generated: bump SRCREV and run make yocto-gomod", rev[:12])
 	}
 }

@@ -53,6 +53,9 @@ lockd_bundle_check() {
     fi
 }
 
+# Since nanbield (4.3) IMAGE_NAME already ends in IMAGE_NAME_SUFFIX
+# (".rootfs"): the ext4 image is ${IMAGE_NAME}.ext4, and image.bbclass
+# links ${IMAGE_NAME}.lockdb to ${IMAGE_LINK_NAME}.lockdb.
 IMAGE_CMD:lockdb() {
     lockd_bundle_check
     lockd bundle create \
@@ -60,8 +63,8 @@ IMAGE_CMD:lockdb() {
         --compatible "${LOCKD_COMPATIBLE}" \
         --version "${LOCKD_VERSION}" \
         ${LOCKD_BUNDLE_ARGS} \
-        ${IMGDEPLOYDIR}/${IMAGE_NAME}${IMAGE_NAME_SUFFIX}.${LOCKD_BUNDLE_FSTYPE} \
-        -o ${IMGDEPLOYDIR}/${IMAGE_NAME}${IMAGE_NAME_SUFFIX}.lockdb
+        ${IMGDEPLOYDIR}/${IMAGE_NAME}.${LOCKD_BUNDLE_FSTYPE} \
+        -o ${IMGDEPLOYDIR}/${IMAGE_NAME}.lockdb
 }
 
 # The image trusts bundles signed with LOCKD_BUNDLE_KEY, and says which

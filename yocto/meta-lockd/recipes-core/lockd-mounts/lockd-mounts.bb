@@ -16,7 +16,9 @@ S = "${UNPACKDIR}"
 inherit allarch systemd features_check
 
 # fsck.fat for the boot partition's fsck before it is mounted.
-RDEPENDS:${PN} = "dosfstools"
+# boot-firmware.mount gives the boot partition to user lockd (uid=lockd),
+# which the lockd package creates.
+RDEPENDS:${PN} = "dosfstools lockd"
 REQUIRED_DISTRO_FEATURES = "systemd"
 
 SYSTEMD_SERVICE:${PN} = "var-lib-lockd.mount boot-firmware.mount"

@@ -14,21 +14,28 @@ SECTION = "security"
 LOCKD_LICENSE = "CLOSED"
 LICENSE = "${@'CLOSED' if d.getVar('LOCKD_LICENSE') == 'CLOSED' else d.getVar('LOCKD_LICENSE') + ' & ' + d.getVar('LOCKD_GO_MODS_LICENSE')}"
 
-# The Go modules (gomod:// SRC_URI lines) and their licence checksums.
-# Generated from go.mod and go.sum by `make yocto-gomod` at the commit in
-# SRCREV; yocto/cmd/gomodinc's test keeps it in step with go.sum.
-require lockd-go-mods.inc
-
 GO_IMPORT = "lockd.dev/lockd"
 LOCKD_GIT_URI ?= "git://git.lockd.dev/lockd.git;protocol=https;branch=main"
 SRC_URI = "${LOCKD_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 # A fixed commit: AUTOREV would reach the network while parsing. Bump it,
 # and regenerate lockd-go-mods.inc from that commit, for each release.
-SRCREV = "c9c984afabf15eb2bc7f881a21e4d987314ba563"
+# yocto/layer_test.go checks that this commit holds every file
+# do_install takes from systemd/ and the go.sum the .inc was made from.
+SRCREV = "68f9d1561c6d37297c695ca345535841990a4b36"
 PV = "0.0+git"
+
+# The Go modules (gomod:// SRC_URI lines, appended with +=) and their
+# licence checksums. Generated from go.mod and go.sum by `make yocto-gomod`
+# at the commit in SRCREV; yocto/cmd/gomodinc's test keeps it in step with
+# go.sum. It must come after the SRC_URI assignment above, which would
+# otherwise replace its lines (yocto/layer_test.go checks the order).
+require lockd-go-mods.inc
 
 inherit go-mod systemd useradd features_check
 REQUIRED_DISTRO_FEATURES = "systemd"
+# lockd-native only runs `lockd bundle create` on the build host; native
+# DISTRO_FEATURES never hold systemd, which would skip it.
+REQUIRED_DISTRO_FEATURES:class-native = ""
 
 GO_INSTALL = "${GO_IMPORT}/cmd/lockd ${GO_IMPORT}/cmd/lockctl"
 # go-sqlite3 compiles the SQLite it bundles: cgo is required. go.bbclass
@@ -109,9 +116,12 @@ FILES:${PN} += " \
     ${nonarch_libdir}/tmpfiles.d \
     ${nonarch_base_libdir}/udev/rules.d \
     ${datadir}/bash-completion \
+    ${datadir}/polkit-1 \
 "
 RDEPENDS:${PN} = "dbus"
 RRECOMMENDS:${PN} = "lockd-mounts lockd-fw-env"
+RDEPENDS:${PN}:class-native = ""
+RRECOMMENDS:${PN}:class-native = ""
 
 # lockd-native: `lockd bundle create` on the build host (lockd-bundle.bbclass).
 BBCLASSEXTEND = "native"
