@@ -305,3 +305,60 @@ func TestSrcrev(t *testing.T) {
 		t.Errorf("go.sum at SRCREV %s differs from today's, from which lockd-go-mods.inc is generated: bump SRCREV and run make yocto-gomod", rev[:12])
 	}
 }
+
+// TestVerifyLayerUnits runs `systemd-analyze verify` on the layer's mount
+// units and on lockd.service with the layer's data drop-in, as the image
+// installs them. A canary key proves verify reads the drop-in directory.
+func TestVerifyLayerUnits(t *testing.T) {
+	analyze := testtool.Need(t, "systemd-analyze", "systemd")
+	dir := t.TempDir()
+	files := filepath.Join(layer, "recipes-core/lockd-mounts/files")
+	copyTo := func(src, dst string) {
+		t.Helper()
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyTo(filepath.Join(files, "var-lib-lockd.mount"), filepath.Join(dir, "var-lib-lockd.mount"))
+	copyTo(filepath.Join(files, "boot-firmware.mount"), filepath.Join(dir, "boot-firmware.mount"))
+	copyTo(filepath.Join(files, "10-lockd-data.conf"), filepath.Join(dir, "lockd.service.d", "10-lockd-data.conf"))
+	// verify wants ExecStart's binary to exist: true(1) stands in for
+	// /usr/bin/lockd, every other line as shipped.
+	unit, err := os.ReadFile("../systemd/lockd.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit = regexp.MustCompile(`(?m)^ExecStart=/usr/bin/lockd `).ReplaceAll(unit, []byte("ExecStart=/bin/true "))
+	if err := os.WriteFile(filepath.Join(dir, "lockd.service"), unit, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(units ...string) string {
+		cmd := exec.Command(analyze, append([]string{"verify", "--man=no"}, units...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil && len(out) == 0 {
+			t.Fatalf("systemd-analyze verify: %v", err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	canary := filepath.Join(dir, "lockd.service.d", "99-canary.conf")
+	if err := os.WriteFile(canary, []byte("[Unit]\nLockdCanary=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := verify("./lockd.service"); !strings.Contains(out, "LockdCanary") {
+		t.Fatalf("systemd-analyze verify ignores drop-ins in %s; output:\n%s", filepath.Dir(canary), out)
+	}
+	if err := os.Remove(canary); err != nil {
+		t.Fatal(err)
+	}
+	if out := verify("./var-lib-lockd.mount", "./boot-firmware.mount", "./lockd.service"); out != "" {
+		t.Errorf("systemd-analyze verify of the layer's units is not clean:\n%s", out)
+	}
+}
