@@ -107,18 +107,60 @@ func TestRejectWhileTheSlotIsChecked(t *testing.T) {
 	}
 }
 
+// TestSecondInstallWhileWriting starts an install while another one is
+// writing the slot: it is refused as busy and changes nothing, and the
+// first ends pending.
+func TestSecondInstallWhileWriting(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	gate := &gateStorage{path: r.m.SlotPath(updater.SlotB), write: true, entered: make(chan struct{}), release: make(chan struct{})}
+	gate.armed.Store(true)
+	u, err := r.lockd(r.boot(), gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, err := os.Open(r.bundle("2.0.0", bundleOpts{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Install(ctx, f1, updater.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	<-gate.entered // the first install is about to write slot B
+	f2, err := os.Open(r.bundle("3.0.0", bundleOpts{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Install(ctx, f2, updater.InstallOptions{}); !errors.Is(err, updater.ErrBusy) {
+		t.Errorf("second install while the first writes: %v, want ErrBusy", err)
+	}
+	close(gate.release)
+	if err := waitRest(t, u); err != nil {
+		t.Fatal(err)
+	}
+	if s := u.Status(); s.Pending == nil || s.Pending.Version != "2.0.0" || s.Operation != "pending" {
+		t.Fatalf("after both: %+v (pending %+v)", s, s.Pending)
+	}
+	if got := versionIn(t, r.m.SlotPath(updater.SlotB)); got != "2.0.0" {
+		t.Fatalf("slot B holds %q", got)
+	}
+}
+
 // gateStorage is the real file system, except that once armed, the first
-// read-only open of path waits for release (after closing entered).
+// open of path, read-only or (write) for writing, waits for release after
+// closing entered.
 type gateStorage struct {
 	ubootenv.OS
 	path             string
+	write            bool
 	armed            atomic.Bool
 	once             sync.Once
 	entered, release chan struct{}
 }
 
 func (g *gateStorage) Open(path string, flag int, perm fs.FileMode) (ubootenv.Device, error) {
-	if path == g.path && flag == os.O_RDONLY && g.armed.Load() {
+	writing := flag&(os.O_WRONLY|os.O_RDWR) != 0
+	if path == g.path && writing == g.write && g.armed.Load() {
 		g.once.Do(func() {
 			close(g.entered)
 			<-g.release

@@ -109,8 +109,10 @@ func TestRefusals(t *testing.T) {
 		}
 	})
 	t.Run("busy", func(t *testing.T) {
-		// An install while another runs is refused; a second install
-		// while one is pending replaces it.
+		// A second install right after the first ends with one update
+		// pending, whether it came while the first ran (refused as busy)
+		// or after (it replaces it). TestSecondInstallWhileWriting pins
+		// the busy case down.
 		f1, _ := os.Open(good)
 		if err := u.Install(context.Background(), f1, updater.InstallOptions{}); err != nil {
 			t.Fatal(err)
