@@ -55,7 +55,7 @@ func newUpdater(ctx context.Context, o options, cfg config.Config, d updaterDeps
 		Cmdline:   uc.Cmdline, KeysDir: uc.Keys, Compatible: uc.Compatible,
 		TryBoots: uc.TryBoots, CommitAfter: time.Duration(uc.CommitAfter) * time.Second,
 		Policy: uc.Reboot, Log: d.log,
-		Health: trialHealth(d), Quiet: rebootQuiet(d.core),
+		Health: trialHealth(d), Quiet: rebootQuiet(d.core.Status, time.Now),
 		GiveUp: func(reason string) { d.stop(fmt.Errorf("%w: %s", errTrialFailed, reason)) },
 	}
 	from, to, _ := config.ParseWindow(uc.Window) // checked by config.Check
@@ -177,21 +177,22 @@ func trialHealth(d updaterDeps) func() error {
 }
 
 // rebootQuiet says what a reboot into an update waits for: "" when the
-// bolt is locked, the door closed, no lockout runs and no key was pressed
-// for two minutes.
-func rebootQuiet(core *lock.Core) func() string {
+// bolt is locked, the door closed, no lockout runs, the keypad is idle and
+// no key was pressed for two minutes. status is the lock core's.
+func rebootQuiet(status func() lock.Status, now func() time.Time) func() string {
 	return func() string {
-		st := core.Status()
+		st := status()
+		t := now()
 		switch {
 		case st.State != lock.StateLocked:
 			return "the bolt to be locked (it is " + string(st.State) + ")"
 		case st.DoorOpen:
 			return "the door to close"
-		case st.LockedOutUntil.After(time.Now()):
+		case st.LockedOutUntil.After(t):
 			return "the keypad lockout to end"
 		case st.Mode != "idle" && st.Mode != "":
 			return "the keypad to leave " + st.Mode + " mode"
-		case !st.LastKey.IsZero() && time.Since(st.LastKey) < quietFor:
+		case !st.LastKey.IsZero() && t.Sub(st.LastKey) < quietFor:
 			return "two minutes without a key press"
 		}
 		return ""
