@@ -157,7 +157,7 @@ func TestPowerCutEveryWrite(t *testing.T) {
 				t.Parallel()
 				r := newRigKey(t, base.priv)
 				r.versions["2.0.0"] = v2
-				st := &ubootenvtest.Storage{CutAt: k, Torn: torn}
+				st := &ubootenvtest.Storage{CutAt: k, Torn: torn, LoseUnsynced: true}
 				if err := happyPath(t, r, st, bundlePath); !errors.Is(err, ubootenvtest.ErrPowerCut) && !st.Cut() {
 					t.Fatalf("cut at %d (%s): the path ended with %v and no cut", k, when, err)
 				}
@@ -208,7 +208,7 @@ func TestPowerCutDuringRollback(t *testing.T) {
 	t.Logf("%d storage operations in the rollback: %q", len(ops), ops)
 	for k := 1; k <= len(ops); k++ {
 		r := prepare(t)
-		st := &ubootenvtest.Storage{CutAt: k}
+		st := &ubootenvtest.Storage{CutAt: k, LoseUnsynced: true}
 		b := r.boot()
 		if b.Slot != updater.SlotA || b.Trial {
 			t.Fatalf("fallback boot: %+v", b)

@@ -60,7 +60,7 @@ func TestPowerCut(t *testing.T) {
 				}
 				for _, torn := range torns {
 					r := setup()
-					cut := &ubootenvtest.Storage{CutAt: k, Torn: torn}
+					cut := &ubootenvtest.Storage{CutAt: k, Torn: torn, LoseUnsynced: true}
 					if err := tc.op(r.open(t, cut)); !errors.Is(err, ubootenvtest.ErrPowerCut) {
 						t.Fatalf("cut at %q (torn %d): got %v, want a power cut", ops[k-1], torn, err)
 					}

@@ -41,7 +41,7 @@ func TestPowerCut(t *testing.T) {
 				}
 				for _, torn := range torns {
 					s.restore(t, initial)
-					cut := &ubootenvtest.Storage{CutAt: k, Torn: torn}
+					cut := &ubootenvtest.Storage{CutAt: k, Torn: torn, LoseUnsynced: true}
 					err := s.open(t, ubootenv.WithStorage(cut)).Update(context.Background(), map[string]string{"v": "new", "lockd_try": "B"})
 					if !errors.Is(err, ubootenvtest.ErrPowerCut) {
 						t.Fatalf("cut at %q (torn %d): Update returned %v", ops[k-1], torn, err)
@@ -117,7 +117,7 @@ func TestPowerCutInPlaceSingleCopy(t *testing.T) {
 		{2, 0, "new"},     // written, not yet synced
 	} {
 		s.restore(t, [][]byte{content})
-		cut := &ubootenvtest.Storage{CutAt: tc.cutAt, Torn: tc.torn}
+		cut := &ubootenvtest.Storage{CutAt: tc.cutAt, Torn: tc.torn, LoseUnsynced: true}
 		if err := s.open(t, ubootenv.WithStorage(cut)).Update(context.Background(), map[string]string{"v": "new"}); !errors.Is(err, ubootenvtest.ErrPowerCut) {
 			t.Fatalf("Update: %v", err)
 		}

@@ -23,15 +23,37 @@ var ErrPowerCut = errors.New("ubootenvtest: power cut")
 // operation fails with ErrPowerCut, reads included, as the machine is off.
 // Ops logs the storage-changing operations that completed. Change fields
 // only while nothing uses the Storage.
+//
+// With LoseUnsynced, the cut also loses what a disk cache would: every
+// write to a file since that file's last Sync is undone (its old bytes and
+// length come back), also when the file was renamed meanwhile. Code that
+// forgets an fsync before it relies on the data then fails the tests.
+// Directory entries (creates, renames) are kept: the model is data loss,
+// not a file system's ordering of metadata.
 type Storage struct {
-	Base  ubootenv.Storage
-	CutAt int
-	Torn  int
+	Base         ubootenv.Storage
+	CutAt        int
+	Torn         int
+	LoseUnsynced bool
 
-	mu  sync.Mutex
-	n   int
-	cut bool
-	Ops []string
+	mu   sync.Mutex
+	n    int
+	cut  bool
+	Ops  []string
+	undo map[string]*unsynced // by the file's current path
+}
+
+// unsynced is one file's writes since its last Sync, oldest first.
+type unsynced struct {
+	path   string
+	writes []undoWrite
+}
+
+// undoWrite restores what one WriteAt overwrote.
+type undoWrite struct {
+	off  int64
+	old  []byte
+	size int64 // the file's size before the write
 }
 
 var _ ubootenv.Storage = &Storage{}
@@ -47,6 +69,9 @@ func (s *Storage) step(op string) (cutNow bool, err error) {
 	s.n++
 	if s.CutAt > 0 && s.n == s.CutAt {
 		s.cut = true
+		if s.LoseUnsynced {
+			s.loseUnsynced()
+		}
 		return true, nil
 	}
 	s.Ops = append(s.Ops, op)
@@ -80,15 +105,100 @@ func (s *Storage) Open(path string, flag int, perm fs.FileMode) (ubootenv.Device
 	if err != nil {
 		return nil, err
 	}
-	return &device{s: s, d: d, path: path}, nil
+	if flag&os.O_TRUNC != 0 {
+		s.forget(path)
+	}
+	return &device{s: s, d: d, path: path, u: s.file(path)}, nil
 }
 
-// Rename implements ubootenv.Storage.
+// Rename implements ubootenv.Storage. Unsynced writes move with the file;
+// those of the file it replaces are gone with it.
 func (s *Storage) Rename(oldpath, newpath string) error {
 	if cutNow, err := s.step("rename " + oldpath + " " + newpath); cutNow || err != nil {
 		return ErrPowerCut
 	}
-	return s.base().Rename(oldpath, newpath)
+	if err := s.base().Rename(oldpath, newpath); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if replaced, ok := s.undo[newpath]; ok {
+		replaced.writes, replaced.path = nil, "" // gone with its file
+		delete(s.undo, newpath)
+	}
+	if u, ok := s.undo[oldpath]; ok {
+		u.path = newpath
+		s.undo[newpath] = u
+		delete(s.undo, oldpath)
+	}
+	return nil
+}
+
+// file returns the unsynced-writes record of the file now at path.
+func (s *Storage) file(path string) *unsynced {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.undo == nil {
+		s.undo = map[string]*unsynced{}
+	}
+	u, ok := s.undo[path]
+	if !ok {
+		u = &unsynced{path: path}
+		s.undo[path] = u
+	}
+	return u
+}
+
+// remember records what a write at off of n bytes to file u overwrites,
+// for LoseUnsynced.
+func (s *Storage) remember(d ubootenv.Device, u *unsynced, off int64, n int) {
+	if !s.LoseUnsynced {
+		return
+	}
+	size := int64(-1)
+	if st, ok := d.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
+	old := make([]byte, n)
+	m, _ := d.ReadAt(old, off)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u.writes = append(u.writes, undoWrite{off: off, old: old[:m], size: size})
+}
+
+// synced forgets the unsynced writes of file u: they reached the medium.
+func (s *Storage) synced(u *unsynced) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u.writes = nil
+}
+
+// loseUnsynced undoes every write not followed by a Sync of its file,
+// newest first. Called with s.mu held, at the cut.
+func (s *Storage) loseUnsynced() {
+	for _, u := range s.undo {
+		ws := u.writes
+		if len(ws) == 0 || u.path == "" {
+			continue
+		}
+		f, err := os.OpenFile(u.path, os.O_WRONLY, 0)
+		if err != nil {
+			continue // removed since: nothing to restore
+		}
+		for i := len(ws) - 1; i >= 0; i-- {
+			w := ws[i]
+			f.WriteAt(w.old, w.off)
+			if w.size >= 0 {
+				if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > w.size {
+					f.Truncate(w.size)
+				}
+			}
+		}
+		f.Close()
+	}
+	s.undo = nil
 }
 
 // Remove implements ubootenv.Storage.
@@ -96,7 +206,22 @@ func (s *Storage) Remove(path string) error {
 	if cutNow, err := s.step("remove " + path); cutNow || err != nil {
 		return ErrPowerCut
 	}
-	return s.base().Remove(path)
+	if err := s.base().Remove(path); err != nil {
+		return err
+	}
+	s.forget(path)
+	return nil
+}
+
+// forget detaches the unsynced writes of the file at path, removed or
+// truncated: there is nothing left to restore them into.
+func (s *Storage) forget(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.undo[path]; ok {
+		u.writes, u.path = nil, ""
+		delete(s.undo, path)
+	}
 }
 
 // SyncDir implements ubootenv.Storage.
@@ -112,6 +237,7 @@ type device struct {
 	s    *Storage
 	d    ubootenv.Device
 	path string
+	u    *unsynced // follows the file through renames
 }
 
 func (d *device) ReadAt(p []byte, off int64) (int, error) {
@@ -127,6 +253,7 @@ func (d *device) WriteAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	if !cutNow {
+		d.s.remember(d.d, d.u, off, len(p))
 		return d.d.WriteAt(p, off)
 	}
 	torn := d.s.Torn
@@ -141,7 +268,11 @@ func (d *device) Sync() error {
 	if cutNow, err := d.s.step("sync " + d.path); cutNow || err != nil {
 		return ErrPowerCut
 	}
-	return d.d.Sync()
+	if err := d.d.Sync(); err != nil {
+		return err
+	}
+	d.s.synced(d.u)
+	return nil
 }
 
 // Close always closes the underlying file, so a test leaks nothing.
