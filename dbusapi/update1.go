@@ -227,7 +227,7 @@ func updateError(err error) *dbus.Error {
 		// No usable trusted key: no bundle can be installed on this unit.
 		return dbusError(wire.ErrUnavailable, "%v", err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return dbusError(wire.ErrFailed, "lockd did not finish in time; nothing was installed")
+		return dbusError(wire.ErrFailed, "lockd did not finish checking the bundle in time; nothing was installed")
 	case errors.Is(err, context.Canceled):
 		return dbusError(wire.ErrFailed, "lockd is stopping; nothing was installed")
 	}

@@ -505,6 +505,13 @@ func (u *Updater) Install(ctx context.Context, f *os.File, o InstallOptions) err
 		return err
 	}
 	checked := make(chan error, 1)
+	// The caller hears either nil, and the slot is written, or an error,
+	// and nothing is: once ctx ends, checks that pass afterwards write
+	// nothing (abandoned), and a write that has begun is reported as nil.
+	var (
+		decide    sync.Mutex
+		abandoned bool
+	)
 	go func() {
 		defer f.Close()
 		// The whole install, checks included, runs on a thread of its own
@@ -513,12 +520,19 @@ func (u *Updater) Install(ctx context.Context, f *os.File, o InstallOptions) err
 			u.log.Warn("updater: install runs at normal priority", "err", err)
 		}
 		target, m, br, err := u.prepare(ctx, f, o)
+		decide.Lock()
+		if err == nil && abandoned {
+			br.Close()
+			err = fmt.Errorf("updater: the caller gave up before the checks ended: %w", ctx.Err())
+		}
 		if err != nil {
+			decide.Unlock()
 			u.endInstall(err, "", false)
 			checked <- err
 			return
 		}
 		checked <- nil
+		decide.Unlock()
 		defer br.Close()
 		err = u.write(context.WithoutCancel(ctx), target, m, br)
 		u.endInstall(err, m.Version, true)
@@ -527,7 +541,15 @@ func (u *Updater) Install(ctx context.Context, f *os.File, o InstallOptions) err
 	case err := <-checked:
 		return err
 	case <-ctx.Done():
-		// The checks go on; Status tells how they end.
+		decide.Lock()
+		defer decide.Unlock()
+		select {
+		case err := <-checked:
+			return err // decided just before: the install goes on
+		default:
+		}
+		abandoned = true
+		// The checks may run on for a while; they end in a refusal.
 		return ctx.Err()
 	}
 }
