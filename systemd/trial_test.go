@@ -1,6 +1,7 @@
 package systemd_test
 
 import (
+	"fmt"
 	"io/fs"
 
 	"os"
@@ -110,16 +111,7 @@ func TestTrialGenerator(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			normal, files := generate(t, t.TempDir(), tc.cmdline)
-			want := []string(nil)
-			if tc.trial {
-				want = []string{filepath.Join("normal", trialDropIn)}
-			}
-			if !slices.Equal(files, want) {
-				t.Fatalf("cmdline %q: %s wrote %q, want %q", tc.cmdline, generator, files, want)
-			}
-			if tc.trial {
-				checkTrialDropIn(t, filepath.Join(normal, trialDropIn))
-			}
+			checkGenerated(t, fmt.Sprintf("cmdline %q", tc.cmdline), normal, files, tc.trial)
 		})
 	}
 }
@@ -144,16 +136,7 @@ func TestTrialGeneratorTryboot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			normal, files := generateTryboot(t, t.TempDir(), committed, tc.flag)
-			want := []string(nil)
-			if tc.trial {
-				want = []string{filepath.Join("normal", trialDropIn)}
-			}
-			if !slices.Equal(files, want) {
-				t.Fatalf("tryboot flag %x: %s wrote %q, want %q", tc.flag, generator, files, want)
-			}
-			if tc.trial {
-				checkTrialDropIn(t, filepath.Join(normal, trialDropIn))
-			}
+			checkGenerated(t, fmt.Sprintf("tryboot flag %x", tc.flag), normal, files, tc.trial)
 		})
 	}
 }
@@ -174,6 +157,22 @@ func TestTrialGeneratorErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("%s with an unreadable command line wrote %v", generator, entries)
+	}
+}
+
+// checkGenerated checks that the generator wrote the trial drop-in, and
+// nothing else, exactly when trial.
+func checkGenerated(t *testing.T, what, normal string, files []string, trial bool) {
+	t.Helper()
+	want := []string(nil)
+	if trial {
+		want = []string{filepath.Join("normal", trialDropIn)}
+	}
+	if !slices.Equal(files, want) {
+		t.Fatalf("%s: %s wrote %q, want %q", what, generator, files, want)
+	}
+	if trial {
+		checkTrialDropIn(t, filepath.Join(normal, trialDropIn))
 	}
 }
 
