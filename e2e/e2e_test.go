@@ -20,28 +20,39 @@ func TestBootChain(t *testing.T) {
 	a := buildAssets(t)
 	t.Logf("assets ready in %.1f s", time.Since(start).Seconds())
 	b := newBoard(t, a)
-	for _, sc := range []struct {
+	// Each scenario has a rank: the pacer starts the longest first
+	// (seconds on 2 cores in brackets), so that the two QEMUs the rig
+	// runs at a time finish together. Scenario 5b (power cuts at the
+	// commit) runs as subtests of 1, on copies of its unit once the
+	// trial is armed: the install they share runs once.
+	scenarios := []struct {
+		rank int
 		name string
 		fn   func(t *testing.T, u *unit)
 	}{
-		{"1 good update commits", goodUpdate},
-		{"2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }},
-		{"3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }},
-		{"4 power cut during install", cutDuringInstall},
-		{"5a power cut right after arming", cutAfterArming},
-		{"5b power cut at the commit +0ms", func(t *testing.T, u *unit) { cutDuringCommit(t, u, 0) }},
-		{"5b power cut at the commit +20ms", func(t *testing.T, u *unit) { cutDuringCommit(t, u, 20*time.Millisecond) }},
-		{"5b power cut at the commit +300ms", func(t *testing.T, u *unit) { cutDuringCommit(t, u, 300*time.Millisecond) }},
-		{"6 wrong-model bundle refused", wrongModel},
-	} {
+		{1, "1 good update commits", goodUpdate}, // 70, then 5b: 35-60 each
+		{0, "2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }}, // 90
+		{7, "3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }},  // 34
+		{2, "4 power cut during install", cutDuringInstall},                                                         // 70
+		{3, "5a power cut right after arming", cutAfterArming},                                                      // 50
+		{8, "6 wrong-model bundle refused", wrongModel},                                                             // 9
+	}
+	b.pace = newPacer(len(scenarios))
+	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			s := time.Now()
-			sc.fn(t, b.newUnit(t))
-			t.Logf("scenario %q: %.1f s", sc.name, time.Since(s).Seconds())
+			b.pace.run(sc.rank, func() {
+				s := time.Now()
+				sc.fn(t, b.newUnit(t))
+				t.Logf("scenario %q: %.1f s", sc.name, time.Since(s).Seconds())
+			})
 		})
 	}
 }
+
+// commitCuts are the delays of scenario 5b's power cuts after lockd
+// starts to commit.
+var commitCuts = []time.Duration{0, 20 * time.Millisecond, 300 * time.Millisecond}
 
 // Guest command scripts (guestLib has st, envp and wait_op).
 const (
@@ -109,6 +120,19 @@ func installAndReboot(t *testing.T, u *unit, bundle string) {
 // B boots for good and the trial counter is never touched again.
 func goodUpdate(t *testing.T, u *unit) {
 	installAndReboot(t, u, "v2")
+	for i, d := range commitCuts {
+		name := fmt.Sprintf("5b power cut at the commit +%dms", d.Milliseconds())
+		c := u.clone()
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c.t = t
+			u.b.pace.run(4+i, func() { // after 5a, before 3
+				s := time.Now()
+				cutDuringCommit(t, c, d)
+				t.Logf("scenario %q (after 1's install): %.1f s", name, time.Since(s).Seconds())
+			})
+		})
+	}
 	c := u.powerOn(waitIdle, nil, cycleTimeout)
 	wantBoot(t, c, "B", true, "2.0.0")
 	u.wantVars("after the trial", [3]string{"B", "", ""})
@@ -297,9 +321,10 @@ func cutAfterArming(t *testing.T, u *unit) {
 // coalesced away. Where the cut lands (before, inside or after the env
 // write and the state file write) is timing; the run logs what uboot.env
 // held after it. Whatever it was, the unit comes up on a verified slot
-// and settles on exactly one.
+// and settles on exactly one. u is a copy of scenario 1's unit after
+// installAndReboot: v2 in B, the trial armed.
 func cutDuringCommit(t *testing.T, u *unit, delay time.Duration) {
-	installAndReboot(t, u, "v2")
+	u.wantVars("the copy of the armed unit", [3]string{"A", "B", strconv.Itoa(tryBoots)})
 	// The guest lingers after the commit: a late cut must still come
 	// before it powers off.
 	committing := opAt("committing", -1, delay)

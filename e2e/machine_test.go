@@ -54,6 +54,7 @@ type board struct {
 	data     string // an empty ext4 data partition
 	units    int
 	mu       sync.Mutex
+	pace     *pacer
 }
 
 func newBoard(t *testing.T, a *assets) *board {
@@ -113,21 +114,7 @@ type unit struct {
 // lockd_slot=A (written by lockd's own ubootenv code).
 func (b *board) newUnit(t *testing.T) *unit {
 	t.Helper()
-	b.mu.Lock()
-	b.units++
-	n := b.units
-	b.mu.Unlock()
-	u := &unit{b: b, t: t, dir: filepath.Join(b.dir, fmt.Sprintf("unit%d", n))}
-	if err := os.Mkdir(u.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if !t.Failed() {
-			os.RemoveAll(u.dir)
-		} else if keep := os.Getenv("LOCKD_E2E_KEEP"); keep != "" {
-			os.Rename(u.dir, filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_")))
-		}
-	})
+	u := b.unitDir(t)
 	fat := filepath.Join(u.dir, "fat.img")
 	uboottest.WriteSized(t, fat, nil, partitions[0].size)
 	run(t, testtool.Need(t, "mkfs.vfat", "dosfstools"), "-n", "BOOT", fat)
@@ -170,6 +157,51 @@ func (b *board) newUnit(t *testing.T) *unit {
 	}
 	os.Remove(fat)
 	return u
+}
+
+// unitDir makes the directory of a unit with no disk yet, removed after
+// t unless t failed (then kept in LOCKD_E2E_KEEP if set).
+func (b *board) unitDir(t *testing.T) *unit {
+	t.Helper()
+	b.mu.Lock()
+	b.units++
+	n := b.units
+	b.mu.Unlock()
+	u := &unit{b: b, t: t, dir: filepath.Join(b.dir, fmt.Sprintf("unit%d", n))}
+	if err := os.Mkdir(u.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			os.RemoveAll(u.dir)
+		} else if keep := os.Getenv("LOCKD_E2E_KEEP"); keep != "" {
+			os.Rename(u.dir, filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_")))
+		}
+	})
+	return u
+}
+
+// clone is a unit whose disk is a copy of u's as it is now, so that
+// scenarios that begin alike run the beginning once. A subtest that takes
+// it over sets its t.
+func (u *unit) clone() *unit {
+	u.t.Helper()
+	c := u.b.unitDir(u.t)
+	c.n = u.n
+	c.disk = filepath.Join(c.dir, "disk.img")
+	f, err := os.Create(c.disk)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(diskSize); err != nil {
+		u.t.Fatal(err)
+	}
+	copySparse(u.t, f, 0, diskSize, u.disk)
+	if err := f.Close(); err != nil {
+		u.t.Fatal(err)
+	}
+	return c
 }
 
 // copySparse writes the file img into f at off, skipping zero blocks.
