@@ -21,7 +21,7 @@ func TestBootChain(t *testing.T) {
 	t.Logf("assets ready in %.1f s", time.Since(start).Seconds())
 	b := newBoard(t, a)
 	// Each scenario has a rank: the pacer starts the longest first
-	// (seconds on 2 cores in brackets), so that the two QEMUs the rig
+	// (its seconds on 2 cores in the comment), so that the two QEMUs the rig
 	// runs at a time finish together. Scenario 5b (power cuts at the
 	// commit) runs as subtests of 1, on copies of its unit once the
 	// trial is armed: the install they share runs once.
