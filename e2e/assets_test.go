@@ -41,7 +41,7 @@ const (
 	envSize    = 0x4000
 	// commitAfter is the guest's [update] commit_after: short, so a trial
 	// commits (or, ×3, gives up) within seconds.
-	commitAfter = 3
+	commitAfter = 2
 	tryBoots    = 3
 )
 

@@ -10,7 +10,11 @@
 //	e2e-guest watch    prints "E2E-OP OPERATION PROGRESS" for every change
 //	                   of io.lockd.Update1's Operation or Progress, as
 //	                   lockd signals it (the rig cuts the power on these),
-//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event.
+//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event;
+//	                   It also keeps /run/e2e-lockd-up while lockd owns
+//	                   its bus name, and lockd's last Operation in
+//	                   /run/e2e-op, so the guest's scripts need not start
+//	                   lockctl over and over while lockd works.
 package main
 
 import (
@@ -61,10 +65,35 @@ func watch(conn *dbus.Conn) error {
 	if err := conn.AddMatchSignal(dbus.WithMatchInterface("io.lockd.Lock1"), dbus.WithMatchMember("Event")); err != nil {
 		return err
 	}
+	if err := conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, lockdName)); err != nil {
+		return err
+	}
 	ch := make(chan *dbus.Signal, 256)
 	conn.Signal(ch)
 	op, pct := "", int32(-1)
+	up := func(up bool) {
+		if !up {
+			os.Remove(upFile)
+			return
+		}
+		v, err := conn.Object(lockdName, "/io/lockd/Lock1").GetProperty("io.lockd.Update1.Operation")
+		if o, ok := v.Value().(string); err == nil && ok {
+			op = o
+			os.WriteFile(opFile, []byte(o+"\n"), 0o644)
+		}
+		os.WriteFile(upFile, nil, 0o644)
+	}
+	var owner string
+	if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, lockdName).Store(&owner); err == nil {
+		up(true)
+	}
 	for s := range ch {
+		if s.Name == "org.freedesktop.DBus.NameOwnerChanged" && len(s.Body) == 3 {
+			newOwner, _ := s.Body[2].(string)
+			up(newOwner != "")
+			continue
+		}
 		if s.Name == "io.lockd.Lock1.Event" && len(s.Body) > 0 {
 			fmt.Printf("E2E-EVENT %v\n", s.Body[0])
 			continue
@@ -83,10 +112,17 @@ func watch(conn *dbus.Conn) error {
 		if o != op || p != pct {
 			op, pct = o, p
 			fmt.Printf("E2E-OP %s %d\n", op, pct)
+			os.WriteFile(opFile, []byte(op+"\n"), 0o644)
 		}
 	}
 	return nil
 }
+
+const (
+	lockdName = "io.lockd.Lock1"
+	upFile    = "/run/e2e-lockd-up"
+	opFile    = "/run/e2e-op"
+)
 
 func main() {
 	conn, err := dbus.ConnectSystemBus()
