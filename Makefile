@@ -47,11 +47,11 @@ QEMU_ARM64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
 # of emulated CPU for code whose arm64 paths the other updater and bundle
 # tests already run.
 ARM64_SKIP_EXEC := TestCrashDuringWrites|TestLockoutSurvivesKill|TestFwPrintenvReadsWhatLockdWrites|TestLockdReadsWhatFwSetenvWrites|TestSameBytesAsTheTools|TestRedundantAlternatingWriters|TestToolsRejectWhatLockdRejects|TestPowerCut|TestConcurrentWithFwSetenv|TestLoopDevice|TestBootCycle|TestInstallLoopDevice
-# Built as the Yocto recipe and e2e/ build lockd (PIE, -trimpath), so the
-# three share one arm64 build of SQLite.
-ARM64_TESTFLAGS := -trimpath -buildmode=pie
 ARM64_SKIP_ENUM := TestPowerCutEveryWrite|TestPowerCutDuringRollback|TestBitFlips
 ARM64_SKIP := ^($(ARM64_SKIP_EXEC)|$(ARM64_SKIP_ENUM))$$
+# The arm64 tests are built as the Yocto recipe and e2e/ build lockd (PIE,
+# -trimpath), so the three share one arm64 build of SQLite.
+ARM64_TESTFLAGS := -trimpath -buildmode=pie
 # The build time lockd trusts the clock from (time-limited codes are refused
 # on a clock earlier than the binary): the last commit's time, so builds stay
 # reproducible.
@@ -164,8 +164,8 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 
 # make test compiles SQLite (go-sqlite3's C, one 8 MB file) at -O1 without
 # debug info: it needs it for three builds (native, -race, arm64 PIE), and a
-# cold one takes 66 s at cgo's default -O2 -g, 19 s so. What `make build`,
-# `make cross`, `make bench` and Yocto build keep their own flags.
+# cold one takes 66 s at cgo's default -O2 -g, 19 s so. `make build`,
+# `make cross`, `make bench` and the Yocto recipe keep their own flags.
 TEST_CGO_CFLAGS ?= -O1 -g0
 
 .PHONY: test

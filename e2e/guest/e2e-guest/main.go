@@ -10,7 +10,7 @@
 //	e2e-guest watch    prints "E2E-OP OPERATION PROGRESS" for every change
 //	                   of io.lockd.Update1's Operation or Progress, as
 //	                   lockd signals it (the rig cuts the power on these),
-//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event;
+//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event.
 //	                   It also keeps /run/e2e-lockd-up while lockd owns
 //	                   its bus name, and lockd's last Operation in
 //	                   /run/e2e-op, so the guest's scripts need not start
