@@ -132,15 +132,8 @@ func (b *board) newUnit(t *testing.T) *unit {
 	}
 	run(t, "mcopy", "-i", fat, envFile, "::uboot.env")
 
-	u.disk = filepath.Join(u.dir, "disk.img")
-	f, err := os.Create(u.disk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := u.createDisk()
 	defer f.Close()
-	if err := f.Truncate(diskSize); err != nil {
-		t.Fatal(err)
-	}
 	mbr := make([]byte, 512)
 	for i, p := range partitions {
 		e := mbr[446+16*i : 462+16*i]
@@ -192,20 +185,28 @@ func (u *unit) clone() *unit {
 	u.t.Helper()
 	c := u.b.unitDir(u.t)
 	c.n = u.n
-	c.disk = filepath.Join(c.dir, "disk.img")
-	f, err := os.Create(c.disk)
-	if err != nil {
-		u.t.Fatal(err)
-	}
+	f := c.createDisk()
 	defer f.Close()
-	if err := f.Truncate(diskSize); err != nil {
-		u.t.Fatal(err)
-	}
 	copySparse(u.t, f, 0, diskSize, u.disk)
 	if err := f.Close(); err != nil {
 		u.t.Fatal(err)
 	}
 	return c
+}
+
+// createDisk creates u's disk image, diskSize bytes of zeros (sparse).
+func (u *unit) createDisk() *os.File {
+	u.t.Helper()
+	u.disk = filepath.Join(u.dir, "disk.img")
+	f, err := os.Create(u.disk)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	if err := f.Truncate(diskSize); err != nil {
+		f.Close()
+		u.t.Fatal(err)
+	}
+	return f
 }
 
 // copySparse writes the file img into f at off, skipping zero blocks.

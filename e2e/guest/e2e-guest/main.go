@@ -77,9 +77,9 @@ func watch(conn *dbus.Conn) error {
 			os.Remove(upFile)
 			return
 		}
+		// The file only: E2E-OP lines stay one per signalled change.
 		v, err := conn.Object(lockdName, "/io/lockd/Lock1").GetProperty("io.lockd.Update1.Operation")
 		if o, ok := v.Value().(string); err == nil && ok {
-			op = o
 			os.WriteFile(opFile, []byte(o+"\n"), 0o644)
 		}
 		os.WriteFile(upFile, nil, 0o644)
