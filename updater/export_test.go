@@ -13,3 +13,11 @@ var BootedSlot = bootedSlot
 
 // CheckNotInUse exposes the mount check.
 var CheckNotInUse = checkNotInUse
+
+// ForceOperation sets the running operation, for the test that an install
+// into the committed slot is refused even with the operation left wrong.
+func (u *Updater) ForceOperation(op string) {
+	u.mu.Lock()
+	u.op = op
+	u.mu.Unlock()
+}

@@ -69,6 +69,9 @@ type rig struct {
 	state  string
 	clock  *fakeClock
 	imgLen int
+	// mountinfo, when set, is the mount table the updater reads (a
+	// mountGate's FIFO holds an install inside its checks).
+	mountinfo string
 
 	mu       sync.Mutex
 	reboots  []string
@@ -178,7 +181,7 @@ func (r *rig) lockd(b bootsim.Booted, st ubootenv.Storage) (*updater.Updater, er
 	return updater.New(context.Background(), updater.Config{
 		Bootloader: bl, Storage: st, StateFile: r.state,
 		Slots:   map[updater.Slot]string{updater.SlotA: r.m.SlotPath(updater.SlotA), updater.SlotB: r.m.SlotPath(updater.SlotB)},
-		Cmdline: r.m.Cmdline(), BootID: r.m.BootID(), KeysDir: r.keys, Compatible: compatible,
+		Cmdline: r.m.Cmdline(), BootID: r.m.BootID(), Mountinfo: r.mountinfo, KeysDir: r.keys, Compatible: compatible,
 		BootedVersion: version, TryBoots: 3, CommitAfter: time.Minute, Policy: updater.RebootApprove,
 		Health: func() error { r.mu.Lock(); defer r.mu.Unlock(); return r.health },
 		Quiet: func() string {

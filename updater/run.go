@@ -294,12 +294,18 @@ func (u *Updater) markBad(p Pending, why string) {
 	u.emit(Event{Kind: "update-failed", Version: p.Version, Slot: p.Slot, Detail: why})
 }
 
-// Approve lets a pending update reboot as soon as the lock allows.
+// Approve lets a pending update reboot as soon as the lock allows. While
+// an install runs it is refused with ErrBusy: the update it would approve
+// is about to be replaced, and the owner may believe it approves the new
+// one.
 func (u *Updater) Approve(ctx context.Context) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.broken != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, u.broken)
+	}
+	if err := u.admit(cmdApprove); err != nil {
+		return err
 	}
 	p := u.state.Pending
 	if p == nil || u.trial {
@@ -322,13 +328,18 @@ func (u *Updater) Approve(ctx context.Context) error {
 
 // Reject discards a pending update: an installed one is forgotten (the
 // slot is marked empty), an armed one is disarmed first. With nothing
-// pending it acknowledges the last failure: LastError is cleared. A trial that is
-// running cannot be rejected; it commits or falls back by itself.
+// pending it acknowledges the last failure: LastError is cleared. A trial
+// that is running cannot be rejected; it commits or falls back by itself.
+// While an install or the switch runs, Reject is refused with ErrBusy and
+// changes nothing (see admit).
 func (u *Updater) Reject(ctx context.Context) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.broken != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, u.broken)
+	}
+	if err := u.admit(cmdReject); err != nil {
+		return err
 	}
 	p := u.state.Pending
 	if p == nil && u.state.LastError != "" {
@@ -344,12 +355,6 @@ func (u *Updater) Reject(ctx context.Context) error {
 	}
 	if u.trial {
 		return fmt.Errorf("%w: update %s is on trial now; it commits or falls back by itself", ErrBusy, p.Version)
-	}
-	switch u.op {
-	case "rebooting":
-		return fmt.Errorf("%w: the unit is rebooting into update %s", ErrBusy, p.Version)
-	case "checking":
-		return fmt.Errorf("%w: slot %s is being checked before the reboot into update %s; try again in a moment", ErrBusy, p.Slot, p.Version)
 	}
 	if p.Phase == PhaseArmed {
 		if err := u.cfg.Bootloader.Disarm(ctx); err != nil {

@@ -561,10 +561,8 @@ func (u *Updater) beginInstall() error {
 	if u.broken != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, u.broken)
 	}
-	switch u.op {
-	case "idle", "pending":
-	default:
-		return fmt.Errorf("%w: an update is %s", ErrBusy, u.op)
+	if err := u.admit(cmdInstall); err != nil {
+		return err
 	}
 	if p := u.state.Pending; p != nil && p.Phase == PhaseArmed {
 		return fmt.Errorf("%w: update %s is armed for the next boot", ErrBusy, p.Version)

@@ -27,6 +27,22 @@ func trialUntilCommit(t *testing.T, r *rig, u *updater.Updater) {
 	}
 }
 
+// bootTrial installs version on a fresh unit, approves it and boots the
+// trial of slot B.
+func bootTrial(t *testing.T, r *rig, version string) bootsim.Booted {
+	t.Helper()
+	u := r.mustLockd(r.boot())
+	if err := install(t, u, r.bundle(version, bundleOpts{}), updater.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	approveAndReboot(t, r, u)
+	b := r.boot()
+	if b.Slot != updater.SlotB || !b.Trial {
+		t.Fatalf("trial boot %+v", b)
+	}
+	return b
+}
+
 // approveAndReboot approves the pending update, lets the updater arm it,
 // and checks it asked for the reboot.
 func approveAndReboot(t *testing.T, r *rig, u *updater.Updater) {
@@ -430,12 +446,7 @@ func assertUnchanged(t *testing.T, before, after map[string][]byte) {
 func TestTrialCommitKeepsFailing(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	u := r.mustLockd(r.boot())
-	if err := install(t, u, r.bundle("2.0.0", bundleOpts{}), updater.InstallOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	approveAndReboot(t, r, u)
-	b := r.boot()
+	b := bootTrial(t, r, "2.0.0")
 	// The environment becomes unwritable after the trial started: every
 	// storage-changing operation fails.
 	st := &ubootenvtest.Storage{CutAt: 1}
@@ -443,7 +454,7 @@ func TestTrialCommitKeepsFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err = updater.New(ctx, updater.Config{Bootloader: bl, StateFile: r.state,
+	u, err := updater.New(ctx, updater.Config{Bootloader: bl, StateFile: r.state,
 		Slots:   map[updater.Slot]string{updater.SlotA: r.m.SlotPath(updater.SlotA), updater.SlotB: r.m.SlotPath(updater.SlotB)},
 		Cmdline: r.m.Cmdline(), BootID: r.m.BootID(), KeysDir: r.keys, Compatible: compatible,
 		CommitAfter: time.Minute, Now: r.clock.Now, Log: testLog(t),
@@ -452,7 +463,7 @@ func TestTrialCommitKeepsFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := u.Status(); s.Operation != "trial" || b.Slot != updater.SlotB {
+	if s := u.Status(); s.Operation != "trial" {
 		t.Fatalf("status %+v on %+v", s, b)
 	}
 	for i := 0; i < 200 && len(r.giveUps) == 0; i++ {
