@@ -33,10 +33,40 @@ const (
 	maxLogPage      = 1000
 )
 
+// Audit classes. Each class keeps its own Retention newest events, so the
+// refusals anyone can cause (a person at the keypad, any local user on
+// D-Bus) never push grants, duress, setup, code changes, lockouts or
+// updates out of the log.
+const (
+	classEvent  = 0 // everything that is not a refusal below
+	classKeypad = 1 // entries and programming steps refused at the keypad or card reader
+	classDenied = 2 // D-Bus calls refused for lack of permission
+	numClasses  = 3
+)
+
+// auditClass is the class of e; schemaV2 applies the same rule to the
+// events stored before it.
+func auditClass(e AuditEvent) int {
+	switch {
+	case (e.Source == "keypad" || e.Source == "card") && (e.Kind == "denied" || e.Kind == "refused"):
+		return classKeypad
+	case e.Kind == "access-denied":
+		return classDenied
+	}
+	return classEvent
+}
+
 // Record appends e to the audit log and returns once it is durable. When
-// the log holds more than Retention+10% events, the oldest are deleted
+// a class holds more than Retention+10% events, its oldest are deleted
 // down to Retention in the same transaction, so pruning runs once per
 // Retention/10 events rather than on every write.
+//
+// A refusal that nobody counted (see repeatable) and that repeats one
+// already recorded is not a new row and not a write of its own: it adds
+// to that row's count ("count", "last" in Details), written with the next
+// write, at the latest repeatFlush after the last one written, and on
+// Close. A power cut loses at most that much of a count, never the first
+// occurrence and never another event.
 func (s *Store) Record(ctx context.Context, e AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,6 +95,9 @@ func (s *Store) record(ctx context.Context, e AuditEvent) error {
 		}
 		details = string(b)
 	}
+	if done, err := s.repeat(ctx, e); done || err != nil {
+		return err
+	}
 	var codeID, slot, uid any
 	if e.CodeID != 0 {
 		codeID = e.CodeID
@@ -75,15 +108,21 @@ func (s *Store) record(ctx context.Context, e AuditEvent) error {
 	if e.UID >= 0 {
 		uid = e.UID
 	}
-	prune := s.auditCount+1 > s.opts.Retention+max(1, s.opts.Retention/10)
+	class := auditClass(e)
+	prune := s.auditCount[class]+1 > s.opts.Retention+max(1, s.opts.Retention/10)
+	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit (time_us, kind, source, reason, code_id, code_kind, slot, details, uid)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, micros(e.Time), e.Kind, e.Source, e.Reason, codeID, e.CodeKind, slot, details, uid)
+		r, err := tx.ExecContext(ctx, `INSERT INTO audit (time_us, kind, source, reason, code_id, code_kind, slot, details, uid, class)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, micros(e.Time), e.Kind, e.Source, e.Reason, codeID, e.CodeKind, slot, details, uid, class)
 		if err != nil {
 			return fmt.Errorf("codes: record: %w", err)
 		}
+		if id, err = r.LastInsertId(); err != nil {
+			return fmt.Errorf("codes: record: %w", err)
+		}
 		if prune {
-			_, err = tx.ExecContext(ctx, "DELETE FROM audit WHERE id <= (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?)", s.opts.Retention)
+			_, err = tx.ExecContext(ctx, "DELETE FROM audit WHERE class = ? AND id <= (SELECT id FROM audit WHERE class = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+				class, class, s.opts.Retention)
 			if err != nil {
 				return fmt.Errorf("codes: prune audit log: %w", err)
 			}
@@ -93,10 +132,11 @@ func (s *Store) record(ctx context.Context, e AuditEvent) error {
 	if err != nil {
 		return err
 	}
-	s.auditCount++
+	s.auditCount[class]++
 	if prune {
-		s.auditCount = min(s.auditCount, s.opts.Retention)
+		s.auditCount[class] = min(s.auditCount[class], s.opts.Retention)
 	}
+	s.opened(e, id)
 	return nil
 }
 

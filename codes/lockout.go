@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -28,6 +29,14 @@ import (
 // While running, the end is a time.Time taken from the caller's now; when
 // callers pass time.Now() values it carries Go's monotonic reading and
 // wall-clock steps do not move it at all.
+//
+// The wrong-entry budget (LockoutPolicy.Budget, Refill) is a leaky bucket:
+// its level is written with every change of the lockout row, drains by one
+// entry per Refill of running time, and resumes after a restart at the
+// level last written: time powered off does not drain it, so a power cut
+// never gives anyone more guesses. Nothing but time lowers it: not a
+// granted entry, not ResetLockout. The long-run rate of wrong entries is
+// therefore at most one per max(Refill, Max), whoever holds which code.
 
 // checkpointEvery bounds how often a running lockout's remaining time is
 // rewritten, so a stream of entries during a lockout cannot wear the
@@ -41,12 +50,13 @@ type lockoutRow struct {
 	untilUS       int64
 	remainingUS   int64
 	durationUS    int64
+	levelMilli    int64 // the wrong-entry budget spent, in thousandths of an entry
 }
 
-const lockoutSelect = "SELECT failures, admin_failures, until_us, remaining_us, duration_us FROM lockout WHERE id = 1"
+const lockoutSelect = "SELECT failures, admin_failures, until_us, remaining_us, duration_us, level_milli FROM lockout WHERE id = 1"
 
 func (r *lockoutRow) fields() []any {
-	return []any{&r.failures, &r.adminFailures, &r.untilUS, &r.remainingUS, &r.durationUS}
+	return []any{&r.failures, &r.adminFailures, &r.untilUS, &r.remainingUS, &r.durationUS, &r.levelMilli}
 }
 
 // lockoutState is the in-memory form.
@@ -57,6 +67,29 @@ type lockoutState struct {
 	duration      time.Duration // length of that step
 	savedAt       time.Time     // when the remaining time was last written
 	savedRem      time.Duration // what was written then
+	level         float64       // wrong-entry budget spent as of levelAt, in entries
+	levelAt       time.Time     // zero: not drained since Open
+}
+
+// drain lowers the budget level by the time since it was last drained. A
+// now before levelAt (a wall clock set back) drains nothing.
+func (l *lockoutState) drain(now time.Time, refill time.Duration) {
+	if !l.levelAt.IsZero() && now.After(l.levelAt) {
+		l.level = max(0, l.level-float64(now.Sub(l.levelAt))/float64(refill))
+	}
+	l.levelAt = now
+}
+
+// spent is the number of wrong entries in the budget: one is forgotten
+// only once it has fully drained.
+func (l *lockoutState) spent() int { return int(math.Ceil(l.level - 1e-9)) }
+
+// count is the failure count the lockout step is taken from: the
+// consecutive wrong entries, or the budget's, whichever is further along
+// (the Budget-th entry in the budget counts as the Threshold-th
+// consecutive one).
+func (p LockoutPolicy) count(l *lockoutState) int {
+	return max(l.failures, l.spent()-p.Budget+p.Threshold)
 }
 
 // step is how long the failures-th consecutive wrong entry locks out.
@@ -93,8 +126,10 @@ func (s *Store) saveLockout(ctx context.Context, tx *sql.Tx, now time.Time) erro
 	if rem > 0 {
 		until = now.Add(rem).UnixMicro()
 	}
-	_, err := tx.ExecContext(ctx, "UPDATE lockout SET failures = ?, admin_failures = ?, until_us = ?, remaining_us = ?, duration_us = ? WHERE id = 1",
-		s.lock.failures, s.lock.adminFailures, until, rem.Microseconds(), s.lock.duration.Microseconds())
+	s.lock.drain(now, s.opts.Lockout.Refill)
+	level := int64(math.Ceil(s.lock.level * 1000)) // rounded up: stricter
+	_, err := tx.ExecContext(ctx, "UPDATE lockout SET failures = ?, admin_failures = ?, until_us = ?, remaining_us = ?, duration_us = ?, level_milli = ? WHERE id = 1",
+		s.lock.failures, s.lock.adminFailures, until, rem.Microseconds(), s.lock.duration.Microseconds(), level)
 	if err != nil {
 		return fmt.Errorf("codes: save lockout: %w", err)
 	}
@@ -126,9 +161,11 @@ func (s *Store) loadLockout(ctx context.Context, now time.Time) error {
 		r.failures = max(r.failures, c.failures)
 		r.adminFailures = max(r.adminFailures, c.adminFailures)
 		r.durationUS = max(r.durationUS, c.durationUS)
+		r.levelMilli = max(r.levelMilli, c.levelMilli)
 		rem = max(rem, c.resume(now))
 	}
-	s.lock = lockoutState{failures: r.failures, adminFailures: r.adminFailures, duration: time.Duration(r.durationUS) * time.Microsecond}
+	s.lock = lockoutState{failures: r.failures, adminFailures: r.adminFailures, duration: time.Duration(r.durationUS) * time.Microsecond,
+		level: float64(max(r.levelMilli, 0)) / 1000, levelAt: now}
 	if rem > 0 {
 		s.lock.end = now.Add(rem)
 		s.opts.Logger.Warn("codes: keypad lockout resumed", "failures", r.failures, "remaining", rem)
@@ -148,11 +185,13 @@ func (s *Store) failure(ctx context.Context, reason string, admin bool, now time
 	if admin {
 		s.lock.adminFailures++
 	}
+	s.lock.drain(now, s.opts.Lockout.Refill)
+	s.lock.level++
 	v := Verdict{Reason: reason, Failures: s.lock.failures}
-	if d := s.opts.Lockout.step(s.lock.failures); d > 0 {
+	if d := s.opts.Lockout.step(s.opts.Lockout.count(&s.lock)); d > 0 {
 		s.lock.end, s.lock.duration = now.Add(d), d
 		v.Lockout, v.Until = true, s.lock.end
-		s.opts.Logger.Warn("codes: keypad locked out", "failures", s.lock.failures, "for", d)
+		s.opts.Logger.Warn("codes: keypad locked out", "failures", s.lock.failures, "budget_spent", s.lock.spent(), "for", d)
 	}
 	if err := s.write(ctx, func(tx *sql.Tx) error { return s.saveLockout(ctx, tx, now) }); err != nil {
 		return v, fmt.Errorf("codes: record wrong entry: %w", err)
@@ -189,16 +228,26 @@ func (s *Store) LockedOutUntil(ctx context.Context, now time.Time) (time.Time, e
 }
 
 // ResetLockout clears the failure count and ends a running lockout (the
-// D-Bus ResetLockout for the owner; never reachable from the keypad).
+// D-Bus ResetLockout for the owner; never reachable from the keypad). It
+// does not touch the wrong-entry budget, and it refuses to end a lockout
+// while the budget is spent (ErrLockedOut): otherwise anyone allowed to
+// call it could guess at the keypad between calls. The owner can still
+// open over D-Bus meanwhile.
 func (s *Store) ResetLockout(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
+	now := s.opts.Now()
+	s.lock.drain(now, s.opts.Lockout.Refill)
+	if until := s.lock.until(now); !until.IsZero() && s.lock.spent() >= s.opts.Lockout.Budget {
+		return fmt.Errorf("codes: reset lockout: %w until %s: %d wrong entries within the budget of %d (one is forgotten every %s); this lockout cannot be cleared early",
+			ErrLockedOut, until.Format(time.RFC3339), s.lock.spent(), s.opts.Lockout.Budget, s.opts.Lockout.Refill)
+	}
 	old := s.lock
-	s.lock = lockoutState{}
-	if err := s.write(ctx, func(tx *sql.Tx) error { return s.saveLockout(ctx, tx, s.opts.Now()) }); err != nil {
+	s.lock = lockoutState{level: old.level, levelAt: old.levelAt}
+	if err := s.write(ctx, func(tx *sql.Tx) error { return s.saveLockout(ctx, tx, now) }); err != nil {
 		s.lock = old
 		return err
 	}

@@ -21,6 +21,8 @@ func TestLockoutSteps(t *testing.T) {
 
 func TestLockout(t *testing.T) {
 	e := newEnv(t)
+	// The consecutive count alone; TestWrongEntryBudget covers the budget.
+	e.opts.Lockout.Budget = 1000
 	s := e.provisioned()
 	ctx := context.Background()
 	e.add(s, "24680", AddOptions{Kind: KindUser})

@@ -30,6 +30,9 @@ func (s *Store) SetAdmin(ctx context.Context, code string, now time.Time) error 
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
+	if err := s.probeGate(now); err != nil {
+		return err
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var old int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM codes WHERE kind = 'admin'").Scan(&old)
@@ -43,7 +46,7 @@ func (s *Store) SetAdmin(ctx context.Context, code string, now time.Time) error 
 		return err
 	})
 	if err != nil {
-		return err
+		return s.probed(ctx, err, now)
 	}
 	if !s.provisioned {
 		s.provisioned = true
@@ -88,6 +91,9 @@ func (s *Store) add(ctx context.Context, label, code string, o AddOptions, now t
 	if !s.provisioned {
 		return Info{}, fmt.Errorf("codes: add: %w", ErrUnprovisioned)
 	}
+	if err := s.probeGate(now); err != nil {
+		return Info{}, err
+	}
 	var info Info
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		slot, err := s.nextSlot(ctx, tx)
@@ -99,7 +105,7 @@ func (s *Store) add(ctx context.Context, label, code string, o AddOptions, now t
 		return err
 	})
 	if err != nil {
-		return Info{}, err
+		return Info{}, s.probed(ctx, err, now)
 	}
 	return info, nil
 }

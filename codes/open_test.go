@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -116,7 +117,7 @@ func TestIOErrorIsNotCorruption(t *testing.T) {
 	}
 }
 
-// v2 is a fake next schema version.
+// fakeV2 is a fake next schema version.
 var fakeV2 = append(append([]migration(nil), migrations...),
 	migration{"fake v2", "ALTER TABLE codes ADD COLUMN note TEXT NOT NULL DEFAULT ''"})
 
@@ -135,11 +136,11 @@ func TestMigrateOlderSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := userVersion(ctx, s.db); v != 2 {
-		t.Errorf("user_version %d after migration", v)
+	if v, _ := userVersion(ctx, s.db); v != len(fakeV2) {
+		t.Errorf("user_version %d after migration, want %d", v, len(fakeV2))
 	}
 	n := hasNotice(s, NoticeMigrated)
-	if n == nil || n.Path != backupName(filepath.Join(e.dir, DBName), 1) {
+	if n == nil || n.Path != backupName(filepath.Join(e.dir, DBName), len(migrations)) {
 		t.Fatalf("migrated notice: %+v", s.Notices())
 	}
 	if _, err := os.Stat(n.Path); err != nil {
@@ -188,8 +189,8 @@ func TestNewerSchemaRestoresOwnCopy(t *testing.T) {
 	if kept, _ := os.ReadFile(n.Path); !bytes.Equal(kept, newer) {
 		t.Errorf("newer database not kept as it was at %s", n.Path)
 	}
-	if v, _ := userVersion(ctx, s.db); v != 1 {
-		t.Errorf("user_version %d", v)
+	if v, _ := userVersion(ctx, s.db); v != len(migrations) {
+		t.Errorf("user_version %d, want %d", v, len(migrations))
 	}
 	now := e.clk.Now()
 	if until, _ := s.LockedOutUntil(ctx, now); until.Sub(now) < 50*time.Minute {
@@ -270,5 +271,78 @@ func TestFileModeAndOrphanWAL(t *testing.T) {
 	}
 	if ok, _ := s.Provisioned(context.Background()); !ok {
 		t.Error("not provisioned")
+	}
+}
+
+// TestMigrateV1: a database written by the lockd before the wrong-entry
+// budget keeps its codes, lockout and audit log, and its audit events get
+// the classes auditClass gives new ones.
+func TestMigrateV1(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := e.provisioned()
+	e.add(s, "24680", AddOptions{Kind: KindUser})
+	s.Close()
+	// Back to the v1 schema, and what the old lockd wrote there: an audit
+	// log without classes and a running lockout.
+	db, err := sql.Open("sqlite3", filepath.Join(e.dir, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []AuditEvent{
+		{Kind: "granted", Source: "keypad", UID: -1},
+		{Kind: "denied", Source: "keypad", Reason: ReasonLockedOut, UID: -1},
+		{Kind: "refused", Source: "keypad", Reason: "too-long", UID: -1},
+		{Kind: "denied", Source: "card", Reason: ReasonUnknown, UID: -1},
+		{Kind: "access-denied", Source: "dbus", Reason: "io.lockd.Lock1.Unlock", UID: 1000},
+		{Kind: "code-added", Source: "dbus", UID: 0},
+	}
+	stmts := []string{"DELETE FROM audit", "DROP INDEX audit_class", "ALTER TABLE audit DROP COLUMN class",
+		"ALTER TABLE lockout DROP COLUMN level_milli", "PRAGMA user_version = 1",
+		fmt.Sprintf("UPDATE lockout SET failures = 5, until_us = %d, remaining_us = %d, duration_us = %d",
+			t0.Add(time.Hour).UnixMicro(), time.Hour.Microseconds(), time.Hour.Microseconds())}
+	for _, ev := range events {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO audit (time_us, kind, source, reason, uid) VALUES (%d, '%s', '%s', '%s', %d)",
+			micros(t0), ev.Kind, ev.Source, ev.Reason, ev.UID))
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s = e.open()
+	if v, _ := userVersion(ctx, s.db); v != len(migrations) {
+		t.Errorf("user_version %d, want %d", v, len(migrations))
+	}
+	if until, _ := s.LockedOutUntil(ctx, t0.Add(time.Minute)); until.IsZero() {
+		t.Error("lockout lost in the migration")
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT kind, source, reason, class FROM audit WHERE kind != 'store' ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var ev AuditEvent
+		var class int
+		if err := rows.Scan(&ev.Kind, &ev.Source, &ev.Reason, &class); err != nil {
+			t.Fatal(err)
+		}
+		if want := auditClass(ev); class != want {
+			t.Errorf("%s/%s/%s: class %d after migration, want %d", ev.Kind, ev.Source, ev.Reason, class, want)
+		}
+		n++
+	}
+	if n != len(events) {
+		t.Errorf("%d events after migration, want %d", n, len(events))
+	}
+	if err := s.ResetLockout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := verify(t, s, PurposeOpen, "24680", t0.Add(2*time.Hour)); !v.OK {
+		t.Errorf("code lost in the migration: %+v", v)
 	}
 }

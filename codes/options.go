@@ -45,10 +45,21 @@ type Options struct {
 
 // LockoutPolicy: after Threshold consecutive wrong entries everything is
 // refused for Base; each further wrong entry doubles it, up to Max.
+//
+// A granted entry resets the consecutive count, so that count alone lets
+// anyone who holds a valid code (a guest) guess without end: four wrong
+// entries, their own code, four more. Budget and Refill bound wrong
+// entries however they are interleaved with granted ones: every wrong
+// entry adds one to a budget that empties by one every Refill and that
+// nothing else lowers. The Budget-th wrong entry in it locks out like the
+// Threshold-th consecutive one, and each one beyond doubles the step, up
+// to Max (see lockout.go).
 type LockoutPolicy struct {
 	Threshold int           // default 5
 	Base      time.Duration // default 30 s
 	Max       time.Duration // default 1 h
+	Budget    int           // default 10
+	Refill    time.Duration // default 1 h: one wrong entry forgotten per Refill
 }
 
 // Defaults.
@@ -56,6 +67,8 @@ const (
 	DefaultThreshold = 5
 	DefaultBase      = 30 * time.Second
 	DefaultMax       = time.Hour
+	DefaultBudget    = 10
+	DefaultRefill    = time.Hour
 	DefaultRetention = 10_000
 )
 
@@ -80,6 +93,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Lockout.Max <= 0 {
 		o.Lockout.Max = DefaultMax
+	}
+	if o.Lockout.Budget <= 0 {
+		o.Lockout.Budget = DefaultBudget
+	}
+	if o.Lockout.Refill <= 0 {
+		o.Lockout.Refill = DefaultRefill
 	}
 	if o.Lockout.Max < o.Lockout.Base {
 		o.Lockout.Max = o.Lockout.Base

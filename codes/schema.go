@@ -19,6 +19,7 @@ type migration struct {
 // binary writes.
 var migrations = []migration{
 	{"initial schema", schemaV1},
+	{"wrong-entry budget and audit classes", schemaV2},
 }
 
 // Times are µs since the Unix epoch. Digests are HMAC-SHA256 under the
@@ -92,6 +93,20 @@ CREATE TABLE audit (
 	details   TEXT    NOT NULL DEFAULT '{}',
 	uid       INTEGER
 );
+`
+
+// schemaV2 adds the wrong-entry budget to the lockout row (see
+// lockout.go) and a class to audit events, so that each class is pruned
+// on its own and refusals anyone can cause never push out grants and
+// changes (see audit.go). The UPDATEs classify the events already there
+// by the rule of auditClass.
+const schemaV2 = `
+ALTER TABLE lockout ADD COLUMN level_milli INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE audit ADD COLUMN class INTEGER NOT NULL DEFAULT 0;
+UPDATE audit SET class = 1 WHERE source IN ('keypad', 'card') AND kind IN ('denied', 'refused');
+UPDATE audit SET class = 2 WHERE kind = 'access-denied';
+CREATE INDEX audit_class ON audit (class, id);
 `
 
 // backupName is the copy made before migrating away from version v.

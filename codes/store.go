@@ -28,7 +28,9 @@ type Store struct {
 	provisioned bool
 	lock        lockoutState
 	usage       map[int64]usage // uses of unlimited codes not yet written
-	auditCount  int
+	auditCount  [numClasses]int
+	repeats     map[string]*repeatRow // refusals repeats add to (repeat.go)
+	writes      int64                 // durable transactions since Open
 	notices     []Notice
 	carry       *lockoutRow // lockout state of a newer database set aside
 }
@@ -96,7 +98,7 @@ func open(ctx context.Context, o Options, migs []migration) (*Store, error) {
 func (s *Store) load(ctx context.Context) error {
 	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM codes WHERE kind = 'admin')").Scan(&s.provisioned)
 	if err == nil {
-		err = s.db.QueryRowContext(ctx, "SELECT count(*) FROM audit").Scan(&s.auditCount)
+		err = s.countAudit(ctx)
 	}
 	if err == nil {
 		s.lookup, err = s.db.PrepareContext(ctx, lookupSQL)
@@ -143,11 +145,44 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	if err := s.flushRepeats(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("codes: commit: %w", err)
 	}
 	clear(s.usage)
+	s.repeatsWritten()
+	s.writes++
 	return nil
+}
+
+// Writes returns how many durable transactions (each one WAL commit with
+// its fsyncs) the store has made since Open: the measure of flash wear.
+func (s *Store) Writes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+// countAudit reads how many events each audit class holds.
+func (s *Store) countAudit(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT class, count(*) FROM audit GROUP BY class")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var class, n int
+		if err := rows.Scan(&class, &n); err != nil {
+			return err
+		}
+		if class >= 0 && class < numClasses {
+			s.auditCount[class] = n
+		}
+	}
+	return rows.Err()
 }
 
 // checkOpen is called with s.mu held by every public method.

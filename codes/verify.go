@@ -71,16 +71,20 @@ func (v Verdict) Err() error {
 //     so the setup code cannot be guessed faster than any other code.
 //   - A wrong entry (no such code, anything but 4..12 digits, a user code
 //     for PurposeAdmin, the admin code for PurposeOpen, the setup code once
-//     provisioned) counts towards the lockout. An entry that matches a code
-//     that is refused (disabled, expired, ...) neither counts nor resets
-//     the count: its owner is not punished, and a known expired code
-//     cannot reset an attacker's count.
-//   - A granted entry resets the count, except that only the admin code
-//     forgives wrong admin entries. Otherwise anyone with a user code
-//     could search the admin code space without ever being locked out
-//     (four guesses, own code, four guesses, ...). For the same reason the
-//     admin code does not open: it is for programming mode only, and the
-//     owner keeps a user code to open with.
+//     provisioned) counts towards the lockout. So does an entry that
+//     matches a code that is refused (disabled, expired, used up, out of
+//     schedule, clock untrusted): at the keypad it must look and take
+//     exactly like a wrong one (the same durable write), or the person
+//     there would learn that the code exists. The audit log keeps the
+//     real reason for the owner.
+//   - A granted entry resets the consecutive count, except that only the
+//     admin code forgives wrong admin entries. Otherwise anyone with a
+//     user code could search the admin code space without ever being
+//     locked out (four guesses, own code, four guesses, ...). For the same
+//     reason the admin code does not open: it is for programming mode
+//     only, and the owner keeps a user code to open with. No grant lowers
+//     the wrong-entry budget (LockoutPolicy.Budget), which bounds the
+//     same trick against the user codes.
 //
 // An error means the store failed; the verdict is then not OK.
 func (s *Store) Verify(ctx context.Context, p Purpose, code string, now time.Time) (Verdict, error) {
@@ -113,11 +117,12 @@ func (s *Store) Verify(ctx context.Context, p Purpose, code string, now time.Tim
 	if err != nil {
 		return Verdict{Reason: ReasonError}, fmt.Errorf("codes: verify: %w", err)
 	}
-	v := Verdict{CodeID: c.id, Slot: c.slot, Kind: string(c.kind), Failures: s.lock.failures}
-	if v.Reason = s.refusal(c, now); v.Reason != "" {
-		return v, nil
+	if why := s.refusal(c, now); why != "" {
+		v, err := s.failure(ctx, why, admin, now)
+		v.CodeID, v.Slot, v.Kind = c.id, c.slot, string(c.kind)
+		return v, err
 	}
-	return s.grant(ctx, c, v, now)
+	return s.grant(ctx, c, Verdict{CodeID: c.id, Slot: c.slot, Kind: string(c.kind)}, now)
 }
 
 // grant accepts an entry (c is nil for the setup code). A use of a
@@ -125,8 +130,8 @@ func (s *Store) Verify(ctx context.Context, p Purpose, code string, now time.Tim
 // returns; uses of unlimited codes wait for the next write (usage.go).
 func (s *Store) grant(ctx context.Context, c *codeRow, v Verdict, now time.Time) (Verdict, error) {
 	limited := c != nil && c.usesLeft.Valid
-	next := lockoutState{}
-	if c != nil && c.kind != KindAdmin { // a user code does not forgive admin guesses
+	next := lockoutState{level: s.lock.level, levelAt: s.lock.levelAt} // no grant refills the budget
+	if c != nil && c.kind != KindAdmin {                               // a user code does not forgive admin guesses
 		next.failures, next.adminFailures = s.lock.adminFailures, s.lock.adminFailures
 		if next.failures > 0 {
 			next.end, next.duration = s.lock.end, s.lock.duration // ended: the until check passed

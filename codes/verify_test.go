@@ -102,9 +102,12 @@ func TestKinds(t *testing.T) {
 		if v.OK != (tc.want == "") || v.Reason != tc.want {
 			t.Errorf("%s: %+v, want reason %q", tc.name, v, tc.want)
 		}
-		if v.CodeID == 0 || v.Failures != 0 {
-			t.Errorf("%s: matched code not reported or counted: %+v", tc.name, v)
+		// A refused match is reported to the owner (code, reason) but
+		// counted like a wrong entry: at the keypad it must not differ.
+		if wantFailures := map[bool]int{true: 0, false: 1}[tc.want == ""]; v.CodeID == 0 || v.Failures != wantFailures {
+			t.Errorf("%s: matched code not reported, or counted wrongly (want %d failures): %+v", tc.name, wantFailures, v)
 		}
+		s.ResetLockout(ctx) // each case on its own
 	}
 	if v := verify(t, s, PurposeOpen, "97531", t0); !v.OK || !v.Duress || v.Kind != "duress" || v.CodeID != duress.ID {
 		t.Errorf("duress: %+v", v)
@@ -114,11 +117,11 @@ func TestKinds(t *testing.T) {
 	}
 	s.ResetLockout(ctx)
 
-	// Disabled without deleting; a refused match is not counted.
+	// Disabled without deleting; a refused match counts like a wrong entry.
 	if err := s.SetEnabled(ctx, user.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if v := verify(t, s, PurposeOpen, "24680", t0); v.Reason != ReasonDisabled || v.Failures != 0 {
+	if v := verify(t, s, PurposeOpen, "24680", t0); v.Reason != ReasonDisabled || v.Failures != 1 {
 		t.Errorf("disabled: %+v", v)
 	}
 	s.SetEnabled(ctx, user.ID, true)
@@ -228,7 +231,7 @@ func TestHostileInput(t *testing.T) {
 		t.Errorf("hostile input changed the store: %d codes, was %d", len(after), len(before))
 	}
 	// Verify treats them as wrong entries: counted, never an error.
-	s.opts.Lockout.Threshold = 1000
+	s.opts.Lockout.Threshold, s.opts.Lockout.Budget = 1000, 1000
 	for i, in := range inputs {
 		v, err := s.Verify(ctx, PurposeOpen, in, t0)
 		if err != nil || v.OK || v.Reason != ReasonUnknown || v.Failures != i+1 {
@@ -239,6 +242,9 @@ func TestHostileInput(t *testing.T) {
 
 func TestUnambiguous(t *testing.T) {
 	e := newEnv(t)
+	// Collisions count as wrong entries (TestCollisionsCount); this test
+	// is about which codes collide, so the limit is out of the way.
+	e.opts.Lockout = LockoutPolicy{Threshold: 1000, Budget: 1000}
 	s := e.provisioned() // 135792
 	ctx := context.Background()
 	e.add(s, "2468", AddOptions{Kind: KindUser})

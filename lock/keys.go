@@ -59,7 +59,7 @@ func (c *Core) perform(ctx context.Context, st step) {
 		c.afterMode()
 	case stepAddUser:
 		slot, err := c.cfg.Codes.AddUser(ctx, st.code, now)
-		if c.refused(err) {
+		if c.refused(ctx, err) {
 			return
 		}
 		c.emit(Event{Kind: EventCodeAdded, Source: SourceKeypad, CodeKind: "user", Slot: slot})
@@ -67,19 +67,19 @@ func (c *Core) perform(ctx context.Context, st step) {
 			c.cfg.Indicator.Beeps(slot)
 		}
 	case stepRemove:
-		if c.refused(c.cfg.Codes.RemoveSlot(ctx, st.slot, now)) {
+		if c.refused(ctx, c.cfg.Codes.RemoveSlot(ctx, st.slot, now)) {
 			return
 		}
 		c.emit(Event{Kind: EventCodeRemoved, Source: SourceKeypad, Slot: st.slot})
 		c.show(gpio.PatternProgrammingStep)
 	case stepNewAdmin:
-		if c.refused(c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
+		if c.refused(ctx, c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
 			return
 		}
 		c.emit(Event{Kind: EventAdminChanged, Source: SourceKeypad, CodeKind: "admin"})
 		c.show(gpio.PatternProgrammingStep)
 	case stepSetup:
-		if c.refused(c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
+		if c.refused(ctx, c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
 			c.afterMode()
 			return
 		}
@@ -91,12 +91,28 @@ func (c *Core) perform(ctx context.Context, st step) {
 }
 
 // refused reports a refused programming step; it returns true if err != nil.
-func (c *Core) refused(err error) bool {
+// A code that collides with a stored one counts as a wrong entry in the
+// store, so the refusal may have started a lockout: then programming mode
+// ends with it.
+func (c *Core) refused(ctx context.Context, err error) bool {
 	if err == nil {
 		return false
 	}
 	c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: err.Error()})
-	c.show(gpio.PatternDenied)
+	until, lerr := c.cfg.Codes.LockedOutUntil(ctx, c.clk.Now())
+	if lerr != nil {
+		c.storeError(lerr)
+	}
+	if until.IsZero() || !c.Status().LockedOutUntil.IsZero() {
+		c.show(gpio.PatternDenied)
+		return true
+	}
+	c.entry.leave()
+	c.update(func(s *Status) { s.LockedOutUntil = until })
+	c.emit(Event{Kind: EventLockout, Source: SourceKeypad, Until: until})
+	c.setLockout(until)
+	c.show(gpio.PatternLockedOut)
+	c.afterMode()
 	return true
 }
 

@@ -184,6 +184,8 @@ func openCodes(ctx context.Context, dir string, cfg config.Config, log *slog.Log
 			Threshold: cfg.Codes.LockoutAfter,
 			Base:      time.Duration(cfg.Codes.LockoutBase) * time.Second,
 			Max:       time.Duration(cfg.Codes.LockoutMax) * time.Second,
+			Budget:    cfg.Codes.LockoutBudget,
+			Refill:    time.Duration(cfg.Codes.LockoutRefill) * time.Second,
 		},
 		Retention:   cfg.Codes.Retention,
 		ClockSynced: clockSynced(cfg.Codes.ClockSyncFile),

@@ -76,11 +76,16 @@ type Indicators struct {
 
 // Codes is the [codes] table.
 type Codes struct {
-	LockoutAfter int    `toml:"lockout_after"` // wrong entries before a lockout
-	LockoutBase  int    `toml:"lockout_base"`  // seconds of the first lockout
-	LockoutMax   int    `toml:"lockout_max"`   // seconds, cap of the doubling
-	Retention    int    `toml:"audit_retention"`
-	TimeZone     string `toml:"timezone"` // for scheduled codes; "" = the system's
+	LockoutAfter int `toml:"lockout_after"` // wrong entries before a lockout
+	LockoutBase  int `toml:"lockout_base"`  // seconds of the first lockout
+	LockoutMax   int `toml:"lockout_max"`   // seconds, cap of the doubling
+	// LockoutBudget wrong entries, however they are interleaved with
+	// granted ones, lock out like lockout_after in a row; one of them is
+	// forgotten every LockoutRefill seconds of running time.
+	LockoutBudget int    `toml:"lockout_budget"`
+	LockoutRefill int    `toml:"lockout_refill"`
+	Retention     int    `toml:"audit_retention"`
+	TimeZone      string `toml:"timezone"` // for scheduled codes; "" = the system's
 	// ClockSyncFile, when set, must exist for time-limited codes to be
 	// honoured (systemd-timesyncd touches /run/systemd/timesync/synchronized
 	// once the clock is synchronised).
@@ -115,7 +120,7 @@ func Default() Config {
 		Keypad: Keypad{Type: "matrix", DebounceMS: 20},
 		Bolt:   Bolt{Type: "motor", TravelMS: 4000, LimitLowOn: true, Pulse: 5},
 		Door:   Door{ClosedLow: true, DebounceMS: 50},
-		Codes:  Codes{LockoutAfter: 5, LockoutBase: 30, LockoutMax: 3600, Retention: 10000},
+		Codes:  Codes{LockoutAfter: 5, LockoutBase: 30, LockoutMax: 3600, LockoutBudget: 10, LockoutRefill: 3600, Retention: 10000},
 		Update: Update{
 			Keys: "/etc/lockd/keys", Bootloader: "uboot", FwEnvConfig: "/etc/fw_env.config",
 			SlotA: "/dev/mmcblk0p2", SlotB: "/dev/mmcblk0p3", Cmdline: "/proc/cmdline",
@@ -203,6 +208,10 @@ func (c *Config) Check() error {
 	}
 	if c.Codes.LockoutAfter < 1 || c.Codes.LockoutBase < 1 || c.Codes.LockoutMax < c.Codes.LockoutBase {
 		bad("codes.lockout_*", "need lockout_after >= 1, lockout_base >= 1 and lockout_max >= lockout_base")
+	}
+	if c.Codes.LockoutBudget < 1 || c.Codes.LockoutBudget > 1000 || c.Codes.LockoutRefill < 60 || c.Codes.LockoutRefill > 7*24*3600 {
+		bad("codes.lockout_budget", "need lockout_budget 1..1000 and lockout_refill 60..604800 seconds, not %d and %d",
+			c.Codes.LockoutBudget, c.Codes.LockoutRefill)
 	}
 	if c.Codes.Retention < 100 {
 		bad("codes.audit_retention", "must be at least 100, not %d", c.Codes.Retention)
