@@ -172,6 +172,7 @@ func (s *Store) Log(ctx context.Context, after int64, limit int) ([]AuditEvent, 
 				return nil, fmt.Errorf("codes: log: event %d: %w", e.ID, err)
 			}
 		}
+		s.pendingRepeats(&e)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

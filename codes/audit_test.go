@@ -160,6 +160,10 @@ func TestAuditRepeatsAreCounted(t *testing.T) {
 	if max := int64(1 + n*2*time.Second/repeatFlush); writes > max {
 		t.Errorf("%d durable writes for %d repeated refusals, want at most %d", writes, n, max)
 	}
+	// Readers see the count before it is written.
+	if log, _ := s.Log(ctx, 0, 1000); len(log) == 0 || log[len(log)-1].Details[DetailCount] != fmt.Sprint(n) {
+		t.Errorf("Log before the flush: %+v, want count %d", log[len(log)-1:], n)
+	}
 	s.Close()
 	s = e.open()
 	log, _ := s.Log(ctx, 0, 1000)

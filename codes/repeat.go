@@ -99,6 +99,28 @@ func (s *Store) opened(e AuditEvent, id int64) {
 	delete(s.repeats, oldest)
 }
 
+// pendingRepeats shows in e (read from the log) the repeats not written
+// yet, so readers see the count as it is.
+func (s *Store) pendingRepeats(e *AuditEvent) {
+	for _, r := range s.repeats {
+		if r.id == e.ID && r.count != r.written {
+			e.Details = r.countedDetails()
+			return
+		}
+	}
+}
+
+// countedDetails is the row's details with its count.
+func (r *repeatRow) countedDetails() map[string]string {
+	d := make(map[string]string, len(r.details)+2)
+	for k, v := range r.details {
+		d[k] = v
+	}
+	d[DetailCount] = strconv.Itoa(r.count)
+	d[DetailLast] = r.last.UTC().Format(time.RFC3339Nano)
+	return d
+}
+
 // flushRepeats writes the pending counts in tx; write marks them written
 // once the transaction committed (repeatsWritten).
 func (s *Store) flushRepeats(ctx context.Context, tx *sql.Tx) error {
@@ -106,13 +128,7 @@ func (s *Store) flushRepeats(ctx context.Context, tx *sql.Tx) error {
 		if r.count == r.written {
 			continue
 		}
-		d := make(map[string]string, len(r.details)+2)
-		for k, v := range r.details {
-			d[k] = v
-		}
-		d[DetailCount] = strconv.Itoa(r.count)
-		d[DetailLast] = r.last.UTC().Format(time.RFC3339Nano)
-		b, err := json.Marshal(d)
+		b, err := json.Marshal(r.countedDetails())
 		if err != nil {
 			return fmt.Errorf("codes: record repeats: %w", err)
 		}

@@ -223,7 +223,9 @@ func TestLockdChecksItself(t *testing.T) {
 			if uid := e.Details[wire.KeyUID].Value(); uid != int32(dbustest.Nobody) {
 				t.Errorf("access-denied audited with uid %v, want %d", uid, dbustest.Nobody)
 			}
-			audited = append(audited, e.Details[wire.KeyReason].Value().(string))
+			for range auditCount(t, e) { // repeats of one denial are one row with a count
+				audited = append(audited, e.Details[wire.KeyReason].Value().(string))
+			}
 		}
 	}
 	if len(audited) != denials {

@@ -103,8 +103,8 @@ func (c codes1) ResetLockout(msg dbus.Message) *dbus.Error {
 
 // change runs one Codes1 change for an authorised caller: fn makes it and
 // describes it; change audits it, has the lock core re-read the store and
-// announces the properties that changed. Nothing is audited when fn fails:
-// nothing changed.
+// announces the properties that changed. Nothing is audited here when fn
+// fails (a refusal that counts, a colliding code, the store audits itself).
 func (s *Service) change(msg dbus.Message, method string, fn func(context.Context) (codes.AuditEvent, *dbus.Error)) *dbus.Error {
 	sender, derr := s.begin(msg)
 	if derr != nil {
@@ -121,6 +121,12 @@ func (s *Service) change(msg dbus.Message, method string, fn func(context.Contex
 	}
 	e, derr := fn(ctx)
 	if derr != nil {
+		// Even a refusal can change the lockout: a code that collides
+		// with a stored one counts as a wrong entry (codes/probe.go).
+		if err := s.cfg.Lock.Refresh(ctx); err != nil {
+			s.log.Warn("dbusapi: lock core did not re-read the code store", "err", err)
+		}
+		s.syncProps()
 		return derr
 	}
 	e.Source, e.UID = lock.SourceDBus, uid

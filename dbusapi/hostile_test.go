@@ -9,6 +9,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/internal/dbustest"
 )
@@ -59,8 +60,8 @@ func TestHostileArguments(t *testing.T) {
 		{"empty admin code", "io.lockd.Codes1.SetAdminCode", []any{""}, "too short"},
 		{"weak admin code", "io.lockd.Codes1.SetAdminCode", []any{"123456"}, "sequence"},
 		{"common code", "io.lockd.Codes1.Add", []any{"x", "1212", none}, "common"},
-		{"duplicate code", "io.lockd.Codes1.Add", []any{"x", userCode, none}, "already in use"},
-		{"ambiguous code", "io.lockd.Codes1.Add", []any{"x", userCode + "1", none}, "starts or ends"},
+		// A code that collides with a stored one is refused too, but it is a
+		// guess and counts: TestCollidingCodesCount.
 		// Labels.
 		{"label 65 bytes", "io.lockd.Codes1.Add", []any{strings.Repeat("a", 65), "3691", none}, "label"},
 		{"label with escape", "io.lockd.Codes1.Add", []any{"\x1b[31mred", "3691", none}, "label"},
@@ -169,5 +170,42 @@ func TestNULBytes(t *testing.T) {
 	r.obj = r.client.Object(wire.BusName, wire.ObjectPath)
 	if diff := cmp.Diff(before, r.snapshot(t)); diff != "" {
 		t.Errorf("calls with NUL bytes changed something (-before +after):\n%s", diff)
+	}
+}
+
+// TestCollidingCodesCount: an admin adding a code that is stored, or that
+// starts or ends one, gets InvalidArgs with the reason, and the attempt
+// counts as a wrong entry (it would otherwise tell them a user's digits):
+// the store's failure count goes up and the audit log says "collision".
+// Threshold attempts lock the keypad out, and LockedOutUntil shows it.
+func TestCollidingCodesCount(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.setupCodes(t)
+	none := map[string]dbus.Variant{}
+	for i, code := range []string{userCode, userCode + "1", userCode, userCode + "2", userCode} {
+		err := r.obj.Call(wire.Codes1+".Add", 0, "probe", code, none).Err
+		var de dbus.Error
+		if !errors.As(err, &de) || (i < codes.DefaultThreshold-1 && de.Name != wire.ErrInvalidArgs) {
+			t.Fatalf("probe %d: %v, want %s", i+1, err, wire.ErrInvalidArgs)
+		}
+		if msg, _ := de.Body[0].(string); !strings.Contains(msg, "counted as a wrong entry") || strings.Contains(msg, userCode) {
+			t.Errorf("probe %d: reason %q", i+1, msg)
+		}
+	}
+	collisions := 0
+	for _, e := range r.log(t) {
+		if e.Details[wire.KeyReason].Value() == codes.ReasonCollision {
+			collisions++
+		}
+	}
+	if collisions != codes.DefaultThreshold {
+		t.Errorf("%d collisions audited, want %d", collisions, codes.DefaultThreshold)
+	}
+	if v := r.prop(t, wire.PropLockedOutUntil); v == uint64(0) {
+		t.Errorf("LockedOutUntil = %v after %d colliding codes, want a lockout", v, codes.DefaultThreshold)
+	}
+	// During the lockout no code is checked: a fresh one is refused too.
+	if err := r.obj.Call(wire.Codes1+".Add", 0, "fresh", "7391", none).Err; err == nil || !strings.Contains(err.Error(), "locked out") {
+		t.Errorf("Add during the lockout: %v, want locked out", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -223,6 +224,29 @@ func (r *rig) log(t *testing.T) []logEntry {
 		t.Fatalf("Log: %v", err)
 	}
 	return out
+}
+
+// auditCount is how many events a Log entry stands for: refusals that
+// repeat are one row with a count (codes.DetailCount).
+func auditCount(t *testing.T, e logEntry) int {
+	t.Helper()
+	d, ok := e.Details[wire.KeyDetails]
+	if !ok {
+		return 1
+	}
+	m, ok := d.Value().(map[string]string)
+	if !ok {
+		t.Fatalf("audit details %v: want a{ss}", d)
+	}
+	n, ok := m[codes.DetailCount]
+	if !ok {
+		return 1
+	}
+	c, err := strconv.Atoi(n)
+	if err != nil || c < 1 {
+		t.Fatalf("audit count %q", n)
+	}
+	return c
 }
 
 // prop reads a Lock1 property through the root godbus client.
