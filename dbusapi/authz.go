@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/godbus/dbus/v5"
 
@@ -62,7 +63,24 @@ func (s *Service) busCredentials(ctx context.Context, sender string) (caller, er
 // member of the admin group. Anyone else gets AccessDenied, which is
 // audited with the caller's UID (-1 if even that is unknown).
 func (s *Service) authorize(ctx context.Context, sender dbus.Sender, method string) (int, *dbus.Error) {
-	uid, err := s.check(ctx, string(sender))
+	return s.allow(ctx, sender, method, "changes the lock", s.adminGroup)
+}
+
+// authorizeRead is authorize for a read: code metadata (Codes1.List) is
+// for admins, the lock's state and the audit log for readers too. lockd
+// checks reads itself, as it checks changes, so that a policy file edited
+// by mistake shows nobody else the codes or the log.
+func (s *Service) authorizeRead(ctx context.Context, sender dbus.Sender, method string, readers bool) (int, *dbus.Error) {
+	if readers {
+		return s.allow(ctx, sender, method, "reads the lock", s.adminGroup, s.readerGroup)
+	}
+	return s.allow(ctx, sender, method, "reads the lock's codes", s.adminGroup)
+}
+
+// allow returns the caller's UID if it is root or in one of groups;
+// otherwise AccessDenied saying what the method does and who may call it.
+func (s *Service) allow(ctx context.Context, sender dbus.Sender, method, what string, groups ...string) (int, *dbus.Error) {
+	uid, err := s.checkIn(ctx, string(sender), groups...)
 	if err == nil {
 		return int(uid), nil
 	}
@@ -72,15 +90,22 @@ func (s *Service) authorize(ctx context.Context, sender dbus.Sender, method stri
 	}
 	s.log.Warn("dbusapi: access denied", "method", method, "uid", who, "sender", string(sender), "why", err)
 	s.audit(ctx, codes.AuditEvent{Kind: wire.EventAccessDenied, Source: lock.SourceDBus, Reason: method, UID: who})
-	return who, dbusError(wire.ErrAccessDenied, "%s changes the lock: only root and members of group %s may call it (caller uid %d)",
-		method, s.adminGroup, who)
+	return who, dbusError(wire.ErrAccessDenied, "%s %s: only root and members of group %s may call it (caller uid %d)",
+		method, what, strings.Join(groups, " or "), who)
 }
 
 var errNoCredentials = errors.New("dbusapi: caller credentials unknown")
 
-// check returns the caller's UID and nil if it is allowed; otherwise the
-// UID and why not.
+// check returns the caller's UID and nil if it may change state;
+// otherwise the UID and why not.
 func (s *Service) check(ctx context.Context, sender string) (uint32, error) {
+	return s.checkIn(ctx, sender, s.adminGroup)
+}
+
+// checkIn returns the caller's UID and nil if it is root or a member of
+// one of groups (a group that does not exist admits nobody); otherwise the
+// UID and why not.
+func (s *Service) checkIn(ctx context.Context, sender string, groups ...string) (uint32, error) {
 	if sender == "" {
 		return 0, fmt.Errorf("%w: message has no sender", errNoCredentials)
 	}
@@ -91,9 +116,18 @@ func (s *Service) check(ctx context.Context, sender string) (uint32, error) {
 	if c.uid == 0 {
 		return 0, nil
 	}
-	gid, err := s.lookupGroup(s.adminGroup)
-	if err != nil {
-		return c.uid, err
+	var want []uint32
+	var lookupErr error
+	for _, name := range groups {
+		gid, err := s.lookupGroup(name)
+		if err != nil {
+			lookupErr = errors.Join(lookupErr, err)
+			continue
+		}
+		want = append(want, gid)
+	}
+	if len(want) == 0 {
+		return c.uid, lookupErr
 	}
 	gids := c.gids
 	if !c.haveGIDs {
@@ -101,17 +135,19 @@ func (s *Service) check(ctx context.Context, sender string) (uint32, error) {
 			return c.uid, err
 		}
 	}
-	if slices.Contains(gids, gid) {
-		return c.uid, nil
+	for _, g := range want {
+		if slices.Contains(gids, g) {
+			return c.uid, nil
+		}
 	}
-	return c.uid, fmt.Errorf("dbusapi: uid %d is not in group %s", c.uid, s.adminGroup)
+	return c.uid, fmt.Errorf("dbusapi: uid %d is not in group %s", c.uid, strings.Join(groups, " or "))
 }
 
 // lookupGroup returns the GID of a group name.
 func lookupGroup(name string) (uint32, error) {
 	g, err := user.LookupGroup(name)
 	if err != nil {
-		return 0, fmt.Errorf("dbusapi: admin group: %w", err)
+		return 0, fmt.Errorf("dbusapi: group %s: %w", name, err)
 	}
 	return parseID(g.Gid)
 }

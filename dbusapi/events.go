@@ -14,10 +14,7 @@ import (
 // emit sends Event(kind, details). A failure (a closed connection) is
 // logged: the audit log, not the signal, is the record.
 func (s *Service) emit(kind string, details map[string]dbus.Variant) {
-	s.propMu.Lock()
-	exported := s.props != nil
-	s.propMu.Unlock()
-	if !exported {
+	if s.snapshot() == nil {
 		return // not exported (yet): there is no object to send from
 	}
 	if err := s.conn.Emit(wire.ObjectPath, wire.Lock1+"."+wire.Event, kind, details); err != nil {

@@ -2,6 +2,7 @@ package dbusapi_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/dbusapi/busguard"
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/internal/dbustest"
 )
@@ -17,12 +19,12 @@ import (
 const mib = 1 << 20
 
 // TestHostileArguments sends what a confused or hostile admin client
-// might: every call gets InvalidArgs with a reason, and nothing changes.
+// might: every call gets InvalidArgs with a reason, or LimitsExceeded for
+// a call too large to read, and nothing changes.
 func TestHostileArguments(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	id := r.setupCodes(t)
 	adminID := r.list(t)[0].ID
-	big := strings.Repeat("7", mib)
 	opt := func(kv ...any) map[string]dbus.Variant {
 		m := map[string]dbus.Variant{}
 		for i := 0; i < len(kv); i += 2 {
@@ -31,6 +33,23 @@ func TestHostileArguments(t *testing.T) {
 		return m
 	}
 	none := opt()
+	// Long strings: lockd reads a call of up to busguard.DefaultMaxBody
+	// and refuses what it holds; a larger call it refuses unread.
+	long := []struct {
+		name   string
+		method string
+		args   func(s string) []any
+		reason string // InvalidArgs reason under the bound
+	}{
+		{"admin code", "io.lockd.Codes1.SetAdminCode", func(s string) []any { return []any{s} }, "at most 12 digits"},
+		{"code", "io.lockd.Codes1.Add", func(s string) []any { return []any{"x", s, none} }, "at most 12 digits"},
+		{"label", "io.lockd.Codes1.Add", func(s string) []any { return []any{s, "3691", none} }, "label"},
+		{"option key", "io.lockd.Codes1.Add", func(s string) []any { return []any{"x", "3691", opt(s, "user")} }, "unknown option"},
+		{"option value", "io.lockd.Codes1.Add", func(s string) []any { return []any{"x", "3691", opt("kind", s)} }, "option kind"},
+		{"weekdays", "io.lockd.Codes1.Add", func(s string) []any { return []any{"x", "3691", opt("kind", "scheduled", "weekdays", s)} }, "option weekdays"},
+		{"keys", "io.lockd.Simulator1.Press", func(s string) []any { return []any{s} }, "keys"},
+		{"log after_id", "io.lockd.Codes1.Log", nil, ""}, // no string argument: only the body bound applies (below)
+	}
 	cases := []struct {
 		name   string
 		method string
@@ -45,14 +64,6 @@ func TestHostileArguments(t *testing.T) {
 		{"Add options a{ss}", "io.lockd.Codes1.Add", []any{"x", "3691", map[string]string{"kind": "user"}}, "Add takes (ssa{sv}), not (ssa{ss})"},
 		{"Log after as u", "io.lockd.Codes1.Log", []any{uint32(0), uint32(1)}, "Log takes (tu), not (uu)"},
 		{"SetDoor as string", "io.lockd.Simulator1.SetDoor", []any{"open"}, ""},
-		// 1 MiB strings.
-		{"admin code 1 MiB", "io.lockd.Codes1.SetAdminCode", []any{big}, "at most 12 digits"},
-		{"code 1 MiB", "io.lockd.Codes1.Add", []any{"x", big, none}, "at most 12 digits"},
-		{"label 1 MiB", "io.lockd.Codes1.Add", []any{big, "3691", none}, "label"},
-		{"option key 1 MiB", "io.lockd.Codes1.Add", []any{"x", "3691", opt(big, "user")}, "unknown option"},
-		{"option value 1 MiB", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", big)}, "option kind"},
-		{"weekdays 1 MiB", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "scheduled", "weekdays", big)}, "option weekdays"},
-		{"keys 1 MiB", "io.lockd.Simulator1.Press", []any{big}, "keys"},
 		// Codes that are not codes.
 		{"code with letters", "io.lockd.Codes1.Add", []any{"x", "36a1", none}, "digits"},
 		{"fullwidth digits", "io.lockd.Codes1.Add", []any{"x", "３６９１", none}, "digits"},
@@ -93,7 +104,41 @@ func TestHostileArguments(t *testing.T) {
 		{"key not on the keypad", "io.lockd.Simulator1.Press", []any{"12x#"}, "no key"},
 		{"log after 2^63", "io.lockd.Codes1.Log", []any{uint64(1 << 63), uint32(1)}, "after_id"},
 	}
+	under := strings.Repeat("7", busguard.DefaultMaxBody-1024)
+	for _, l := range long {
+		if l.args == nil {
+			continue
+		}
+		cases = append(cases, struct {
+			name   string
+			method string
+			args   []any
+			reason string
+		}{l.name + " just under the bound", l.method, l.args(under), l.reason})
+	}
 	before := r.snapshot(t)
+	// Over the bound: refused unread, with a reason that names the bound
+	// and not the data.
+	big := strings.Repeat("7", mib)
+	for _, l := range long {
+		args := []any{uint64(0), uint32(1), big}
+		if l.args != nil {
+			args = l.args(big)
+		}
+		err := r.obj.Call(l.method, 0, args...).Err
+		var de dbus.Error
+		if !errors.As(err, &de) || de.Name != wire.ErrLimitsExceeded {
+			t.Errorf("%s 1 MiB: got %v, want %s", l.name, err, wire.ErrLimitsExceeded)
+			continue
+		}
+		msg, _ := de.Body[0].(string)
+		if want := fmt.Sprintf("this service takes at most %d", busguard.DefaultMaxBody); !strings.Contains(msg, want) || !strings.HasPrefix(msg, l.method+": ") {
+			t.Errorf("%s 1 MiB: reason %q, want the method and %q", l.name, msg, want)
+		}
+		if len(msg) > 300 || strings.Contains(msg, "777") {
+			t.Errorf("%s 1 MiB: reason %q echoes what the caller sent", l.name, msg)
+		}
+	}
 	for _, c := range cases {
 		err := r.obj.Call(c.method, 0, c.args...).Err
 		var de dbus.Error

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/godbus/dbus/v5"
-	"github.com/godbus/dbus/v5/prop"
 
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/lock"
@@ -47,10 +46,8 @@ func propValues(st lock.Status) map[string]any {
 // syncProps re-reads the lock's status, and the updater's, and announces
 // what changed.
 //
-// The values are exported as a snapshot, replaced as a whole on a change,
-// never changed in place: prop's Set stores a new value into the old one
-// (dbus.Store), which merges maps (a map that lost keys would keep them)
-// and writes into a map that a GetAll reply may still be encoding.
+// The values are a snapshot, replaced as a whole on a change, never
+// changed in place, so a GetAll reply may still be encoding the old one.
 func (s *Service) syncProps() {
 	s.propMu.Lock()
 	defer s.propMu.Unlock()
@@ -62,7 +59,7 @@ func (s *Service) syncProps() {
 	for _, iface := range []string{wire.Lock1, wire.Update1} {
 		for _, name := range ifaceProps[iface] {
 			v, ok := vals[iface][name]
-			if !ok || sameValue(s.props.GetMust(iface, name), v) {
+			if !ok || sameValue(s.props[iface][name], v) {
 				continue
 			}
 			if changed[iface] == nil {
@@ -74,12 +71,7 @@ func (s *Service) syncProps() {
 	if len(changed) == 0 {
 		return
 	}
-	p, err := prop.Export(s.conn, wire.ObjectPath, s.propsOf(vals))
-	if err != nil {
-		s.log.Warn("dbusapi: export properties", "err", err)
-		return
-	}
-	s.props = p
+	s.props = vals
 	for _, iface := range []string{wire.Lock1, wire.Update1} {
 		if len(changed[iface]) == 0 {
 			continue
@@ -103,20 +95,11 @@ func (s *Service) propMap() map[string]map[string]any {
 	return vals
 }
 
-// propsOf is the prop.Map of vals. prop emits nothing itself (EmitFalse):
-// syncProps sends one PropertiesChanged for all the properties of an
-// interface that changed together, and a send that fails on a closed
-// connection is logged. The introspection
-// still says EmitsChangedSignal=true, which is what clients see.
-func (s *Service) propsOf(vals map[string]map[string]any) prop.Map {
-	m := prop.Map{}
-	for iface, props := range vals {
-		m[iface] = map[string]*prop.Prop{}
-		for k, v := range props {
-			m[iface][k] = &prop.Prop{Value: v, Emit: prop.EmitFalse}
-		}
-	}
-	return m
+// snapshot returns the exported values (nil when not exported).
+func (s *Service) snapshot() map[string]map[string]any {
+	s.propMu.Lock()
+	defer s.propMu.Unlock()
+	return s.props
 }
 
 // sameValue compares property values; nil and empty string lists are the

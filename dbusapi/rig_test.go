@@ -59,6 +59,7 @@ type rigOptions struct {
 	extraPolicy string // see dbustest.Options
 	noSim       bool   // do not export Simulator1
 	noUpdater   bool   // do not export Update1
+	onBus       func(error)
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -87,11 +88,8 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	go func() { coreDone <- r.core.Run(ctx) }()
 	<-r.core.Ready()
 
-	conn, err := dbus.Connect(r.bus.Address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := dbusapi.Config{Conn: conn, Lock: r.core, Codes: store, Sim: r.board, Log: discard()}
+	// The service connects as lockd does: through busguard, reconnecting.
+	cfg := dbusapi.Config{Bus: r.bus.Address, Lock: r.core, Codes: store, Sim: r.board, Log: discard(), OnBus: o.onBus}
 	if o.noSim {
 		cfg.Sim = nil
 	}
@@ -99,7 +97,8 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		r.unit = newUnit(t)
 		cfg.Updater = r.unit.upd
 	}
-	if r.svc, err = dbusapi.New(cfg); err != nil {
+	var err2 error
+	if r.svc, err2 = dbusapi.New(cfg); err2 != nil {
 		t.Fatal(err)
 	}
 	serveCtx, stopServe := context.WithCancel(ctx)
@@ -124,7 +123,6 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		if err := <-coreDone; err != nil {
 			t.Errorf("core: %v", err)
 		}
-		conn.Close()
 		store.Close()
 	})
 	r.client = r.bus.Conn(t)

@@ -12,19 +12,27 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/introspect"
-	"github.com/godbus/dbus/v5/prop"
 
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/lock"
 	"lockd.dev/lockd/updater"
 )
 
-// Config wires the service. Conn and Lock are required.
+// Config wires the service. Lock and one of Conn and Bus are required.
 type Config struct {
-	// Conn is a connected bus; the daemon chooses which (see Dial). The
-	// service does not close it.
+	// Conn is a connected bus to serve on once: Serve returns when it is
+	// lost. The service does not close it.
 	Conn *dbus.Conn
-	Lock Lock
+	// Bus is the bus lockd serves on ("system", "session" or a D-Bus
+	// address, as for Dial), when Conn is nil. Serve then connects
+	// itself, through busguard (guard.go), and connects again, with
+	// backoff, whenever the connection is lost (keep.go).
+	Bus string
+	// OnBus, when set, is told each time the service owns the bus name
+	// (nil) and each time it has lost the bus or could not get it back
+	// (why). Called from Serve's goroutine; it must not block.
+	OnBus func(err error)
+	Lock  Lock
 	// Codes nil means the store could not be opened: Codes1 methods then
 	// fail with io.lockd.Error.Unavailable, and denials are only logged.
 	Codes Codes
@@ -38,12 +46,19 @@ type Config struct {
 	Log *slog.Logger
 	// AdminGroup may call every method; default "lockd-admin".
 	AdminGroup string
+	// ReaderGroup may read the lock's state and the audit log, not the
+	// codes; default "lockd".
+	ReaderGroup string
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
 
 // DefaultAdminGroup is the group whose members may change state.
 const DefaultAdminGroup = "lockd-admin"
+
+// DefaultReaderGroup is the group whose members may read the lock's state
+// (properties, signals) and the audit log.
+const DefaultReaderGroup = "lockd"
 
 // Timing. A handler gives up after callTimeout (the lock core answers a
 // command within a loop turn, the store within a write); the properties
@@ -60,11 +75,12 @@ var ErrNameTaken = errors.New("dbusapi: bus name already owned")
 
 // Service is lockd on D-Bus. Create it with New, run it with Serve.
 type Service struct {
-	cfg        Config
-	conn       *dbus.Conn
-	log        *slog.Logger
-	now        func() time.Time
-	adminGroup string
+	cfg         Config
+	conn        *dbus.Conn
+	log         *slog.Logger
+	now         func() time.Time
+	adminGroup  string
+	readerGroup string
 
 	// Seams for tests of the authorisation (authz.go).
 	credentials func(ctx context.Context, sender string) (caller, error)
@@ -73,17 +89,20 @@ type Service struct {
 
 	signatures map[string]string // in-args of every method (call.go)
 
-	served atomic.Bool
-	ready  chan struct{}
-	base   context.Context // Serve's; set before any handler is exported
-	props  *prop.Properties
-	propMu sync.Mutex // serialises syncProps
+	served    atomic.Bool
+	ready     chan struct{}
+	readyOnce sync.Once
+	base      context.Context // Serve's; set before any handler is exported
+	// props is the snapshot of every exported property value, replaced
+	// as a whole on a change (props.go); nil while nothing is exported.
+	props  map[string]map[string]any
+	propMu sync.Mutex // guards props and serialises syncProps
 }
 
 // New checks cfg and returns a service ready to Serve.
 func New(cfg Config) (*Service, error) {
-	if cfg.Conn == nil {
-		return nil, errors.New("dbusapi: no bus connection")
+	if (cfg.Conn == nil) == (cfg.Bus == "") {
+		return nil, errors.New("dbusapi: want a bus connection or a bus to connect to, one of them")
 	}
 	// A nil *codes.Store or *sim.Board in an interface is not a nil
 	// interface; the daemon has both kinds of nil at hand.
@@ -100,7 +119,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("dbusapi: no lock core")
 	}
 	s := &Service{cfg: cfg, conn: cfg.Conn, log: cfg.Log, now: cfg.Now, adminGroup: cfg.AdminGroup,
-		lookupGroup: lookupGroup, userGroups: userGroups, ready: make(chan struct{})}
+		readerGroup: cfg.ReaderGroup, lookupGroup: lookupGroup, userGroups: userGroups, ready: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -109,6 +128,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.adminGroup == "" {
 		s.adminGroup = DefaultAdminGroup
+	}
+	if s.readerGroup == "" {
+		s.readerGroup = DefaultReaderGroup
 	}
 	s.credentials = s.busCredentials
 	s.signatures = inSignatures()
@@ -154,71 +176,113 @@ func interfaces(s *Service, sim, update bool) []object {
 
 // Serve exports the object, takes the bus name and forwards the lock's
 // events as Event signals and PropertiesChanged until ctx is cancelled;
-// then it releases the name, withdraws the object and returns nil. It
-// fails at once if the name is owned already (ErrNameTaken) or the policy
-// refuses it, and returns an error if the bus connection is lost.
+// then it releases the name, withdraws the object and returns nil.
+//
+// On Config.Conn it fails at once if the name is owned already
+// (ErrNameTaken) or the policy refuses it, and returns an error if the
+// connection is lost. On Config.Bus it never gives up: it reports each
+// failure to OnBus and tries again (keep.go).
 func (s *Service) Serve(ctx context.Context) error {
 	if !s.served.CompareAndSwap(false, true) {
 		return errors.New("dbusapi: Serve called twice")
 	}
 	s.base = ctx
-	// Subscribe before reading the first Status, so no change falls
-	// between the snapshot and the stream.
-	events, stop := s.cfg.Lock.Subscribe(eventBuffer)
-	defer stop()
-	var updates <-chan updater.Event
-	var changed <-chan struct{}
-	if u := s.cfg.Updater; u != nil {
-		var stopUpdates func()
-		updates, stopUpdates = u.Subscribe(eventBuffer)
-		defer stopUpdates()
-		changed = u.Changed()
+	f := s.subscribe()
+	defer f.stop()
+	if s.cfg.Conn == nil {
+		return s.keep(ctx, f)
 	}
-	if err := s.export(); err != nil {
-		s.unexport()
+	if err := s.attach(); err != nil {
 		return err
 	}
-	defer s.unexport()
-	if err := s.requestName(); err != nil {
-		return err
-	}
-	defer s.releaseName()
-	close(s.ready)
-	s.log.Info("dbusapi: serving", "name", wire.BusName, "path", wire.ObjectPath, "simulator", s.cfg.Sim != nil,
-		"updater", s.cfg.Updater != nil)
-	return s.run(ctx, events, updates, changed)
+	defer s.detach()
+	s.readyOnce.Do(func() { close(s.ready) })
+	return s.run(ctx, f, s.conn.Context().Done())
 }
 
 // Ready is closed once Serve owns the bus name and answers calls: the
 // moment for READY=1, so that a client started after lockd finds it.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
-// run forwards events and changes; updates and changed are nil without an
-// updater.
-func (s *Service) run(ctx context.Context, events <-chan lock.Event, updates <-chan updater.Event, changed <-chan struct{}) error {
+// feeds are what the service forwards: the lock's events, the updater's
+// events and its change notices (nil without an updater).
+type feeds struct {
+	events  <-chan lock.Event
+	updates <-chan updater.Event
+	changed <-chan struct{}
+	stop    func()
+}
+
+// subscribe opens the feeds, before the first Status is read so that no
+// change falls between the snapshot and the stream. They last as long as
+// Serve, across connections.
+func (s *Service) subscribe() *feeds {
+	f := &feeds{}
+	var stopEvents func()
+	f.events, stopEvents = s.cfg.Lock.Subscribe(eventBuffer)
+	stops := []func(){stopEvents}
+	if u := s.cfg.Updater; u != nil {
+		var stopUpdates func()
+		f.updates, stopUpdates = u.Subscribe(eventBuffer)
+		stops = append(stops, stopUpdates)
+		f.changed = u.Changed()
+	}
+	f.stop = func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	return f
+}
+
+// attach exports the object and takes the bus name on s.conn; on failure
+// nothing stays exported.
+func (s *Service) attach() error {
+	if err := s.export(); err != nil {
+		s.unexport()
+		return err
+	}
+	if err := s.requestName(); err != nil {
+		s.unexport()
+		return err
+	}
+	s.log.Info("dbusapi: serving", "name", wire.BusName, "path", wire.ObjectPath, "simulator", s.cfg.Sim != nil,
+		"updater", s.cfg.Updater != nil)
+	return nil
+}
+
+// detach releases the name and withdraws the object.
+func (s *Service) detach() {
+	s.releaseName()
+	s.unexport()
+}
+
+// run forwards events and changes until ctx ends (nil) or lost is closed
+// (an error).
+func (s *Service) run(ctx context.Context, f *feeds, lost <-chan struct{}) error {
 	tick := time.NewTicker(resyncEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.conn.Context().Done():
+		case <-lost:
 			return errors.New("dbusapi: bus connection lost")
-		case e, ok := <-events:
+		case e, ok := <-f.events:
 			if !ok {
-				events = nil
+				f.events = nil
 				continue
 			}
 			s.syncProps()
 			s.emit(e.Kind, lockEventDetails(e))
-		case e, ok := <-updates:
+		case e, ok := <-f.updates:
 			if !ok {
-				updates = nil
+				f.updates = nil
 				continue
 			}
 			s.syncProps()
 			s.updateEvent(ctx, e)
-		case <-changed:
+		case <-f.changed:
 			s.syncProps()
 		case <-tick.C:
 			s.syncProps()
@@ -227,11 +291,10 @@ func (s *Service) run(ctx context.Context, events <-chan lock.Event, updates <-c
 }
 
 func (s *Service) export() error {
-	var err error
 	s.propMu.Lock()
-	s.props, err = prop.Export(s.conn, wire.ObjectPath, s.propsOf(s.propMap()))
+	s.props = s.propMap()
 	s.propMu.Unlock()
-	if err != nil {
+	if err := s.conn.Export(props1{s}, wire.ObjectPath, propertiesIface); err != nil {
 		return fmt.Errorf("dbusapi: export properties: %w", err)
 	}
 	for _, o := range s.objects() {
@@ -239,7 +302,7 @@ func (s *Service) export() error {
 			return fmt.Errorf("dbusapi: export %s: %w", o.spec.Name, err)
 		}
 	}
-	err = s.conn.Export(introspect.Introspectable(s.introspection()), wire.ObjectPath, introspectable)
+	err := s.conn.Export(introspect.Introspectable(s.introspection()), wire.ObjectPath, introspectable)
 	if err != nil {
 		return fmt.Errorf("dbusapi: export introspection: %w", err)
 	}
@@ -253,19 +316,25 @@ func (s *Service) unexport() {
 	for _, o := range s.objects() {
 		_ = s.conn.Export(nil, wire.ObjectPath, o.spec.Name)
 	}
+	s.propMu.Lock()
+	s.props = nil
+	s.propMu.Unlock()
 }
 
 func (s *Service) requestName() error {
-	r, err := s.conn.RequestName(wire.BusName, dbus.NameFlagDoNotQueue)
+	ctx, cancel := s.callContext()
+	defer cancel()
+	var r uint32
+	err := s.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.RequestName", 0, wire.BusName, uint32(dbus.NameFlagDoNotQueue)).Store(&r)
 	if err != nil {
 		return fmt.Errorf("dbusapi: request bus name %s (the D-Bus policy io.lockd.Lock1.conf lets only root and user lockd own it): %w", wire.BusName, err)
 	}
-	switch r {
+	switch dbus.RequestNameReply(r) {
 	case dbus.RequestNameReplyPrimaryOwner, dbus.RequestNameReplyAlreadyOwner:
 		return nil
 	}
 	var owner string
-	_ = s.conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, wire.BusName).Store(&owner)
+	_ = s.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, wire.BusName).Store(&owner)
 	return fmt.Errorf("%w: %s is owned by %s; is another lockd running?", ErrNameTaken, wire.BusName, owner)
 }
 

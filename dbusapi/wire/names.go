@@ -52,7 +52,11 @@ const (
 const (
 	ErrAccessDenied = "org.freedesktop.DBus.Error.AccessDenied"
 	ErrInvalidArgs  = "org.freedesktop.DBus.Error.InvalidArgs"
-	ErrFailed       = "org.freedesktop.DBus.Error.Failed" // the store or the lock failed
+	// ErrLimitsExceeded: the call was larger than lockd reads (its body
+	// over 64 KiB, or its header fields over 16 KiB); lockd discarded it
+	// unread and changed nothing.
+	ErrLimitsExceeded = "org.freedesktop.DBus.Error.LimitsExceeded"
+	ErrFailed         = "org.freedesktop.DBus.Error.Failed" // the store or the lock failed
 	// ErrUnavailable: the code store could not be opened, or the lock
 	// core is not running.
 	ErrUnavailable = "io.lockd.Error.Unavailable"
