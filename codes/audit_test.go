@@ -140,7 +140,7 @@ func TestAuditNoiseNeverEvictsEvents(t *testing.T) {
 
 // TestAuditRepeatsAreCounted: refusals nobody counts (during a lockout,
 // while unprovisioned, D-Bus denials of one caller) are one row with a
-// count, written at most once a minute, and the count survives Close.
+// count, written at most every repeatFlush, and the count survives Close.
 func TestAuditRepeatsAreCounted(t *testing.T) {
 	e := newEnv(t)
 	s := e.open()

@@ -155,7 +155,7 @@ func TestLockoutCheckpoint(t *testing.T) {
 		s.db.QueryRow("SELECT remaining_us FROM lockout").Scan(&rem)
 		return rem
 	}
-	// Refused entries rewrite the remaining time, at most every 30 s.
+	// Refused entries rewrite the remaining time, at most every checkpointEvery.
 	verify(t, s, PurposeOpen, "24680", t0.Add(10*time.Second))
 	if got := read(); got != time.Hour.Microseconds() {
 		t.Errorf("checkpoint after 10 s: %d", got)

@@ -18,9 +18,9 @@ import (
 // repeatFlush and one new row per repeatSpan per distinct refusal, and
 // keeps the log readable.
 const (
-	repeatFlush = time.Minute // a pending count is written at least this often while it grows
-	repeatSpan  = time.Hour   // one row covers at most this long; then a new row starts
-	maxRepeats  = 64          // rows that can still be counted on; the oldest is let go
+	repeatFlush = 5 * time.Minute // a pending count is written at least this often while it grows
+	repeatSpan  = time.Hour       // one row covers at most this long; then a new row starts
+	maxRepeats  = 64              // rows that can still be counted on; the oldest is let go
 )
 
 // Details keys of a row that counts repeats.

@@ -32,7 +32,7 @@ const (
 	rigGuest = "7391"
 )
 
-func newAttackRig(t *testing.T) *attackRig {
+func newAttackRig(t testing.TB) *attackRig {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := codes.FactoryInit(dir, false); err != nil {

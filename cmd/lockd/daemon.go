@@ -21,6 +21,7 @@ import (
 	"lockd.dev/lockd/internal/codeslink"
 	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/internal/sdnotify"
+	"lockd.dev/lockd/internal/statelock"
 	"lockd.dev/lockd/lock"
 )
 
@@ -34,6 +35,11 @@ func daemon(ctx context.Context, o options) error {
 	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
+	held, err := statelock.Acquire(o.stateDir) // one lockd per state directory
+	if err != nil {
+		return err
+	}
+	defer held.Release()
 	// The panel needs a terminal both ways; with a pipe on either side
 	// lockd runs headless and the board is driven over D-Bus.
 	interactive := o.sim && isTerminal(os.Stdin) && isTerminal(os.Stdout)

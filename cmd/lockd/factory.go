@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/internal/statelock"
 )
 
 // factoryInit creates the unit's own secrets and prints the setup code
@@ -23,6 +24,12 @@ func factoryInit(args []string) error {
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return fmt.Errorf("factory-init: %w", err)
 	}
+	// Never replace the secrets under a running lockd.
+	held, err := statelock.Acquire(*dir)
+	if err != nil {
+		return fmt.Errorf("factory-init: %w", err)
+	}
+	defer held.Release()
 	code, err := codes.FactoryInit(*dir, *force)
 	if err != nil {
 		return err
