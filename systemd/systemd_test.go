@@ -92,6 +92,10 @@ func TestUnitContract(t *testing.T) {
 		"User":           "lockd",
 		"StateDirectory": "lockd",
 		"DevicePolicy":   "closed",
+		// Bounds a flood or a bug could otherwise push to the machine's
+		// (docs/THREATS.md): memory and descriptors.
+		"MemoryMax":   "128M",
+		"LimitNOFILE": "256",
 	} {
 		if got := s[k]; len(got) != 1 || got[0] != want {
 			t.Errorf("%s: %s=%q, want exactly %q", unitFile, k, got, want)
