@@ -1,6 +1,7 @@
 // Command lockbench measures what the issues ask figures for: key-to-bolt
 // latency through the simulated scanner, idle CPU and memory of lockd
-// --sim, exec to READY=1, and the stripped arm64 binary size. `make bench`
+// --sim, exec to READY=1, lockd under D-Bus attack, and the stripped arm64
+// binary size. `make bench`
 // runs it; docs/BENCHMARKS.md records its output.
 package main
 
@@ -16,13 +17,22 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,size,install")
+	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,attack,size,install")
 	idleFor := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	iters := flag.Int("n", 200, "key-to-bolt iterations")
 	codesN := flag.Int("codes", 10_000, "stored codes during the latency run")
 	installRuns := flag.Int("install-runs", 3, "installs (and floor runs) per image size")
 	denyAddr := flag.String("deny-client", "", "internal: run as the unprivileged D-Bus client against this bus")
+	attackAddr := flag.String("attack-client", "", "internal: run as the attacker (group lockd) against this bus")
+	attack := flag.String("attack", "", "internal: which attack -attack-client makes")
 	flag.Parse()
+	if *attackAddr != "" {
+		if err := attackClient(*attackAddr, *attack); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *denyAddr != "" {
 		if err := denyClient(*denyAddr, *iters); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -54,6 +64,7 @@ func main() {
 	run("ready", func(ctx context.Context) error { return execToReady(ctx, bin, *codesN) })
 	run("idle", func(ctx context.Context) error { return idle(ctx, bin, *idleFor) })
 	run("dbus", func(ctx context.Context) error { return dbusBench(ctx, bin) })
+	run("attack", func(ctx context.Context) error { return attackBench(ctx, bin) })
 	run("size", binarySize)
 	run("install", func(ctx context.Context) error { return installBench(ctx, bin, *installRuns, *iters) })
 	if failed {
