@@ -196,10 +196,7 @@ func TestAdminMayChange(t *testing.T) {
 // edited by mistake would: lockd still refuses every change to a caller
 // that is neither root nor in lockd-admin, audits it, and changes nothing.
 func TestLockdChecksItself(t *testing.T) {
-	r := newRig(t, rigOptions{extraPolicy: `<policy context="default">
-    <allow send_destination="io.lockd.Lock1"/>
-    <allow receive_sender="io.lockd.Lock1"/>
-  </policy>`})
+	r := newRig(t, rigOptions{extraPolicy: dbustest.OpenPolicy})
 	id := r.setupCodes(t)
 	before := r.snapshot(t)
 	denials := 0
@@ -236,4 +233,59 @@ func TestLockdChecksItself(t *testing.T) {
 	}
 	// An admin is still let through.
 	r.mustCall(t, r.admin(), wire.Lock1, "Unlock")
+}
+
+// TestLockdChecksReads opens the policy to everyone, as a policy file
+// edited by mistake would: lockd still shows the code list only to
+// admins, and the lock's state and the audit log only to admins and
+// group lockd, as the README says.
+func TestLockdChecksReads(t *testing.T) {
+	r := newRig(t, rigOptions{extraPolicy: dbustest.OpenPolicy})
+	r.setupCodes(t)
+	reads := []struct {
+		name    string
+		args    []string
+		readers bool // group lockd may
+	}{
+		{"Codes1.List", []string{"call", wire.BusName, string(wire.ObjectPath), wire.Codes1, "List"}, false},
+		{"Codes1.Log", []string{"call", wire.BusName, string(wire.ObjectPath), wire.Codes1, "Log", "tu", "0", "10"}, true},
+		{"Properties.GetAll", []string{"call", wire.BusName, string(wire.ObjectPath), "org.freedesktop.DBus.Properties", "GetAll", "s", wire.Lock1}, true},
+		{"Properties.Get", []string{"get-property", wire.BusName, string(wire.ObjectPath), wire.Lock1, wire.PropState}, true},
+		{"Update1 properties", []string{"call", wire.BusName, string(wire.ObjectPath), "org.freedesktop.DBus.Properties", "GetAll", "s", wire.Update1}, true},
+	}
+	for _, rd := range reads {
+		for _, c := range []struct {
+			u       dbustest.User
+			allowed bool
+		}{{r.nobody(), false}, {r.reader(), rd.readers}, {r.admin(), true}} {
+			u, allowed := c.u, c.allowed
+			res := r.bus.Busctl(t, u, rd.args...)
+			if res.OK() != allowed {
+				t.Errorf("%s: %s: %v %q, want allowed %v", u, rd.name, res.Err, res.Output(), allowed)
+			}
+		}
+	}
+	// gdbus shows lockd's own refusal, naming who may read.
+	res := r.gcall(t, r.reader(), wire.Codes1+".List")
+	if res.OK() || !strings.Contains(res.Stderr, wire.ErrAccessDenied+": "+wire.Codes1+".List reads the lock's codes: only root and members of group lockd-admin may call it") {
+		t.Errorf("group lockd List: %v %q, want lockd's own access denied", res.Err, res.Output())
+	}
+	res = r.bus.Gdbus(t, r.nobody(), "call", "--dest", wire.BusName, "--object-path", string(wire.ObjectPath),
+		"--method", "org.freedesktop.DBus.Properties.GetAll", wire.Lock1)
+	if res.OK() || !strings.Contains(res.Stderr, "only root and members of group lockd-admin or lockd may call it") {
+		t.Errorf("nobody GetAll: %v %q, want lockd's own access denied", res.Err, res.Output())
+	}
+	denied := 0
+	for _, e := range r.log(t) {
+		if e.Details[wire.KeyKind].Value() == wire.EventAccessDenied {
+			n := 1 // the store folds repeats into one entry with a count
+			if d, ok := e.Details[wire.KeyDetails].Value().(map[string]string); ok && d["count"] != "" {
+				n, _ = strconv.Atoi(d["count"])
+			}
+			denied += n
+		}
+	}
+	if want := 2*1 + 4 + 1 + 1; denied != want { // List twice, nobody's four others, then the two gdbus calls
+		t.Errorf("%d denials audited, want %d", denied, want)
+	}
 }

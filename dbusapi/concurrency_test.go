@@ -19,10 +19,7 @@ import (
 // everyone, calls lockd itself must deny. No unexpected error, and the
 // end state is what the calls add up to.
 func TestConcurrentCalls(t *testing.T) {
-	r := newRig(t, rigOptions{extraPolicy: `<policy context="default">
-    <allow send_destination="io.lockd.Lock1"/>
-    <allow receive_sender="io.lockd.Lock1"/>
-  </policy>`})
+	r := newRig(t, rigOptions{extraPolicy: dbustest.OpenPolicy})
 	r.setupCodes(t)
 	const clients, calls, denied = 12, 30, 4
 	var (

@@ -6,10 +6,17 @@
 // package wire; the interface XML is shipped as systemd/io.lockd.Lock1.xml.
 //
 // Who may do what: the shipped policy (systemd/io.lockd.Lock1.conf) lets
-// root and group lockd-admin call anything and group lockd read; lockd
-// checks again itself, from the caller's credentials, before anything that
-// changes state (see authz.go), so a policy file edited by mistake cannot
-// open the door.
+// root and group lockd-admin call anything and group lockd read the
+// properties, the audit log (Codes1.Log) and the signals; lockd checks
+// again itself, from the caller's credentials, before anything that
+// changes state and before every read but Introspect and Peer (see
+// authz.go): Codes1.List for admins only, properties and the log for
+// group lockd too. So a policy file edited by mistake neither opens the
+// door nor shows anyone the codes.
+//
+// lockd serves through busguard, which closes every descriptor a call
+// does not take and refuses unread any message too large (guard.go), and
+// on Config.Bus it reconnects whenever it loses the bus (keep.go).
 //
 // Each interface lives in its own file (lock1.go, codes1.go, update1.go,
 // sim1.go) and is listed in interfaces (service.go).

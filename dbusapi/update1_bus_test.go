@@ -32,8 +32,8 @@ func newUpdateBus(t *testing.T, extraPolicy string) *updateBus {
 	t.Helper()
 	dbustest.EnsureGroups(t)
 	b := &updateBus{bus: dbustest.Start(t, dbustest.Options{ExtraPolicy: extraPolicy}), upd: newFakeUpdater(), codes: &fakeCodes{}}
-	conn := b.bus.Conn(t)
-	s, err := New(Config{Conn: conn, Lock: &fakeLock{}, Codes: b.codes, Updater: b.upd, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// Served as lockd serves: through busguard.
+	s, err := New(Config{Bus: b.bus.Address, Lock: &fakeLock{}, Codes: b.codes, Updater: b.upd, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +67,9 @@ func TestUpdate1Hostile(t *testing.T) {
 	}
 	defer w.Close()
 	// Calls godbus refuses before lockd's code runs get another pipe:
-	// godbus does not close descriptors that came with them (a leak
-	// lockd cannot prevent from its handlers; the policy lets only admins
-	// call).
+	// godbus would not close descriptors that came with them, so
+	// busguard closes every one a call does not take before godbus sees
+	// it (checked below).
 	stray, strayW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -120,10 +120,15 @@ func TestUpdate1Hostile(t *testing.T) {
 	if len(b.codes.audit) != 0 {
 		t.Errorf("refused calls audited: %+v", b.codes.audit)
 	}
-	// Every call whose handler ran closed what it received.
+	// Every call whose handler ran closed what it received, and busguard
+	// closed what the others came with.
 	r.Close()
 	if _, err := w.Write([]byte("x")); err == nil {
 		t.Errorf("lockd kept a received pipe descriptor open")
+	}
+	stray.Close()
+	if _, err := strayW.Write([]byte("x")); err == nil {
+		t.Errorf("lockd kept a descriptor that came with a call godbus refused")
 	}
 }
 
@@ -196,10 +201,7 @@ func TestUpdate1Serves(t *testing.T) {
 // TestUpdate1LockdChecksItself opens the policy to everyone: lockd still
 // refuses Update1's methods to a caller outside lockd-admin, and audits.
 func TestUpdate1LockdChecksItself(t *testing.T) {
-	b := newUpdateBus(t, `<policy context="default">
-    <allow send_destination="io.lockd.Lock1"/>
-    <allow receive_sender="io.lockd.Lock1"/>
-  </policy>`)
+	b := newUpdateBus(t, dbustest.OpenPolicy)
 	for _, m := range []string{"Approve", "Reject"} {
 		res := b.bus.Gdbus(t, dbustest.Unprivileged(), "call", "--dest", wire.BusName, "--object-path", string(wire.ObjectPath),
 			"--method", wire.Update1+"."+m)

@@ -30,6 +30,14 @@ type Options struct {
 	ExtraPolicy string
 }
 
+// OpenPolicy, as Options.ExtraPolicy, lets everyone call lockd and
+// receive its signals, as a policy file edited by mistake would: what
+// lockd then refuses, it refuses by itself.
+const OpenPolicy = `<policy context="default">
+    <allow send_destination="io.lockd.Lock1"/>
+    <allow receive_sender="io.lockd.Lock1"/>
+  </policy>`
+
 // Bus is a running dbus-daemon.
 type Bus struct {
 	// Address is the bus address, for --address (busctl, gdbus),
