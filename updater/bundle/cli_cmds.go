@@ -107,8 +107,23 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// verifyStream opens a bundle and reads its image to the verified end.
-func verifyStream(ctx context.Context, r io.Reader, keys Keyring) (Manifest, KeyID, error) {
+// verifyStream checks a bundle as a unit's install does before it writes:
+// a first pass over the stored image (VerifyStored: its sha256 and zstd
+// frames), then the image read to its verified end. So the host tool
+// refuses what a unit would refuse.
+func verifyStream(ctx context.Context, r io.ReadSeeker, keys Keyring) (Manifest, KeyID, error) {
+	first, err := Open(r, keys)
+	if err != nil {
+		return Manifest{}, KeyID{}, err
+	}
+	err = first.VerifyStored()
+	first.Close()
+	if err != nil {
+		return Manifest{}, KeyID{}, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return Manifest{}, KeyID{}, fmt.Errorf("bundle: %w", err)
+	}
 	br, err := Open(r, keys)
 	if err != nil {
 		return Manifest{}, KeyID{}, err

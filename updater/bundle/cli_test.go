@@ -25,6 +25,7 @@ func TestCLI(t *testing.T) {
 	}
 	os.Mkdir(p("keys"), 0o755)
 	os.Mkdir(p("otherkeys"), 0o755)
+	os.Mkdir(p("testkeys"), 0o755)
 	mustRun := func(want int, args ...string) string {
 		t.Helper()
 		code, out, errs := run(args...)
@@ -70,6 +71,17 @@ func TestCLI(t *testing.T) {
 	}
 	if out := mustRun(1, "verify", "--keys", p("keys"), p("padded.bundle")); !strings.Contains(out, "trailing data") {
 		t.Errorf("verify padded: %s", out)
+	}
+
+	// A signed bundle whose zstd stream ends in a skippable frame: the
+	// decoder would skip it, but a unit refuses it, and so does verify.
+	if err := WriteKeyPair(p("testkeys/test"), testKey(1)); err != nil {
+		t.Fatal(err)
+	}
+	small := testImage(2<<10, 6)
+	os.WriteFile(p("skippable.bundle"), signStored(t, small, cat(encodeZstd(t, small, -1), skippable)), 0o644)
+	if out := mustRun(1, "verify", "--keys", p("testkeys"), p("skippable.bundle")); !strings.Contains(out, "skippable frame") {
+		t.Errorf("verify skippable: %s", out)
 	}
 
 	// No partial or temporary files are left by a failed create.

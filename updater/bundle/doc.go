@@ -31,6 +31,14 @@
 // (what lands in the slot) and by stored_size and stored_sha256 of the bytes
 // in the bundle, so that every byte of a bundle is covered by the signature.
 //
+// A zstd image is one or more zstd frames and nothing else: each with a
+// window of at most 8 MiB (the installer's memory bound), no dictionary,
+// no skippable frame; a frame may declare its content size, and the sizes
+// of frames that do must add up to the manifest's image size (`lockd
+// bundle create` streams and declares none). An installer checks this
+// from the frame and block headers before it changes anything
+// (Reader.VerifyStored), not only while it decompresses into a slot.
+//
 // Key files are two lines of text: a header line, then the standard
 // base64 encoding of the key, each ending in a newline:
 //

@@ -19,9 +19,12 @@ import (
 
 var genCorpus = flag.Bool("gen-corpus", false, "rewrite the seed corpora in testdata/fuzz")
 
-// FuzzOpen feeds arbitrary bytes to Open and the image reader. It must
-// never panic, must refuse with a known error, and must accept only
-// manifests the test key signed, with an image whose size and sha256 match.
+// FuzzOpen feeds arbitrary bytes to Open, the install's first pass
+// (VerifyStored) and the image reader. It must never panic, must refuse
+// with a known error, and must accept only manifests the test key signed,
+// with an image whose size and sha256 match. The first pass must not
+// refuse a bundle whose image then reads and verifies, but for what lockd
+// refuses by choice (skippable zstd frames).
 func FuzzOpen(f *testing.F) {
 	pub := pubOf(testKey(1))
 	keys := NewKeyring(pub)
@@ -34,6 +37,15 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		defer r.Close()
+		first, err := Open(bytes.NewReader(data), keys)
+		if err != nil {
+			t.Fatalf("opens once, not twice: %v", err)
+		}
+		stored := first.VerifyStored()
+		first.Close()
+		if stored != nil && !isAny(stored, allSentinels...) {
+			t.Fatalf("unclassified first-pass refusal: %v", stored)
+		}
 		// Re-derive what was signed without the package's parser.
 		n := binary.BigEndian.Uint64(data[14:22])
 		manifest, sig := data[22:22+n], data[42+n:106+n]
@@ -56,6 +68,9 @@ func FuzzOpen(f *testing.F) {
 		}
 		if uint64(len(data)) != 118+n+r.Manifest().Image.StoredSize {
 			t.Fatal("accepted a bundle with trailing data")
+		}
+		if stored != nil && !strings.Contains(stored.Error(), "skippable frame") {
+			t.Fatalf("the first pass refused a bundle whose image verifies: %v", stored)
 		}
 	})
 }
@@ -123,7 +138,7 @@ func seedBundles(t *testing.T) map[string][]byte {
 	raw := build(t, priv, m, image, CompressionNone)
 	zst := build(t, priv, m, image, CompressionZstd)
 	l := layoutOf(zst)
-	return map[string][]byte{
+	seeds := map[string][]byte{
 		"valid-raw":          raw,
 		"valid-zstd":         zst,
 		"valid-tiny":         build(t, priv, m, []byte{0}, CompressionNone),
@@ -134,6 +149,12 @@ func seedBundles(t *testing.T) map[string][]byte {
 		"head-only":          zst[:l.image],
 		"reordered-sections": bytes.Join([][]byte{zst[:l.mnftHdr], zst[l.signHdr:l.imagHdr], zst[l.mnftHdr:l.signHdr], zst[l.imagHdr:]}, nil),
 	}
+	// Signed, well-formed bundles whose zstd streams are good or broken
+	// (TestZstdStreams); "valid-zstd" is the same bundle as above.
+	for _, c := range zstdCases(t, image) {
+		seeds[c.name] = signStored(t, image, c.stored)
+	}
+	return seeds
 }
 
 func seedManifests(t *testing.T) map[string][]byte {

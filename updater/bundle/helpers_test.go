@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,22 @@ func build(t testing.TB, priv ed25519.PrivateKey, m Manifest, image []byte, comp
 	m.Image = img
 	var out bytes.Buffer
 	if err := Write(context.Background(), &out, priv, m, &stored); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// signStored returns a bundle of image stored as the zstd stream stored,
+// whatever that holds, signed with test key 1: for streams lockd's encoder
+// does not write.
+func signStored(t testing.TB, image, stored []byte) []byte {
+	t.Helper()
+	sum, ssum := sha256.Sum256(image), sha256.Sum256(stored)
+	m := testManifest()
+	m.Image = Image{Size: uint64(len(image)), SHA256: hex.EncodeToString(sum[:]), Compression: CompressionZstd,
+		StoredSize: uint64(len(stored)), StoredSHA256: hex.EncodeToString(ssum[:])}
+	var out bytes.Buffer
+	if err := Write(context.Background(), &out, testKey(1), m, bytes.NewReader(stored)); err != nil {
 		t.Fatal(err)
 	}
 	return out.Bytes()

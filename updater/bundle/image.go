@@ -11,11 +11,9 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// maxZstdWindow bounds the zstd window the reader accepts, and so its
-// memory: 8 MiB is what `zstd -19` uses; bundles from `lockd bundle create`
-// use encoderWindow.
+// encoderWindow is the zstd window of `lockd bundle create`, within
+// maxZstdWindow (zstdstream.go), what units decode.
 const (
-	maxZstdWindow = 8 << 20
 	encoderWindow = 4 << 20
 	readBufSize   = 64 << 10
 )
@@ -42,11 +40,7 @@ func newImageReader(r io.Reader, want Image) (*imageReader, error) {
 	ir.rd = ir.src
 	if want.Compression == CompressionZstd {
 		ir.src.hash = sha256.New() // uncompressed: the stored bytes are the image
-		dec, err := zstd.NewReader(bufio.NewReaderSize(ir.src, readBufSize),
-			zstd.WithDecoderConcurrency(1), // synchronous: no goroutines, one block in flight
-			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(maxZstdWindow),
-			zstd.WithDecoderMaxMemory(maxZstdWindow))
+		dec, err := newDecoder(bufio.NewReaderSize(ir.src, readBufSize))
 		if err != nil {
 			return nil, fmt.Errorf("bundle: zstd decoder: %w", err)
 		}

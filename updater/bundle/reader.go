@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -90,30 +91,40 @@ func idList(k Keyring) string {
 
 // VerifyStored reads the rest of the image section as stored, without
 // decompressing it, and checks it against the signed manifest: its length,
-// its sha256 (image.stored_sha256) and that nothing follows it. It is the
-// cheap first pass of an install that must refuse a corrupt bundle before
-// one byte reaches the slot; the install then reads the bundle again with
-// a fresh Open and Image. It must be called before any Image read.
+// its sha256 (image.stored_sha256) and that nothing follows it; a zstd
+// image's frames are walked on the way (checkFrames: window, dictionary,
+// blocks, declared content size), so that a stream the decoder would
+// refuse half-way through the slot is refused now. It is the cheap first
+// pass of an install that must refuse a corrupt bundle before one byte
+// reaches the slot; the install then reads the bundle again with a fresh
+// Open and Image. It must be called before any Image read.
+//
+// Of several faults it reports the most basic: a short or unreadable
+// file, then bytes that are not what was signed (ErrImageHash), then a
+// signed stream lockd cannot decode, then data after the image.
 func (r *Reader) VerifyStored() error {
 	if r.img.n != 0 || r.img.err != nil {
 		return fmt.Errorf("bundle: VerifyStored after Image reads")
 	}
 	src := r.img.src
 	h := sha256.New()
-	buf := make([]byte, readBufSize)
-	for {
-		n, err := src.Read(buf)
-		h.Write(buf[:n])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			r.img.err = err
-			return err
-		}
+	tee := io.TeeReader(src, h)
+	var framesErr error
+	if r.m.Image.Compression == CompressionZstd {
+		framesErr = checkFrames(tee, r.m.Image)
+	}
+	// The rest of the section, for the hash (checkFrames stops early on a
+	// refusal).
+	if _, err := io.Copy(io.Discard, tee); err != nil || src.err != nil {
+		r.img.err = cmp.Or(src.err, err)
+		return r.img.err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != r.m.Image.StoredSHA256 {
 		r.img.err = fmt.Errorf("%w: stored image sha256 %s, manifest says %s", ErrImageHash, got, r.m.Image.StoredSHA256)
+		return r.img.err
+	}
+	if framesErr != nil {
+		r.img.err = framesErr
 		return r.img.err
 	}
 	var b [1]byte

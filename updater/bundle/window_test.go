@@ -2,9 +2,6 @@ package bundle
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"runtime"
@@ -33,15 +30,7 @@ func zstdBundle(t *testing.T, image []byte, window int, patch func([]byte)) []by
 	if patch != nil {
 		patch(stored.Bytes())
 	}
-	sum, ssum := sha256.Sum256(image), sha256.Sum256(stored.Bytes())
-	m := testManifest()
-	m.Image = Image{Size: uint64(len(image)), SHA256: hex.EncodeToString(sum[:]), Compression: CompressionZstd,
-		StoredSize: uint64(stored.Len()), StoredSHA256: hex.EncodeToString(ssum[:])}
-	var out bytes.Buffer
-	if err := Write(context.Background(), &out, testKey(1), m, &stored); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return signStored(t, image, stored.Bytes())
 }
 
 func TestZstdWindowLimit(t *testing.T) {
