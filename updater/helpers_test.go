@@ -127,6 +127,7 @@ type bundleOpts struct {
 	compression string
 	size        int
 	priv        ed25519.PrivateKey
+	editStored  func([]byte) []byte // see bundletest.Options.EditStored
 }
 
 // bundle writes a signed bundle of version and returns its path.
@@ -147,7 +148,7 @@ func (r *rig) bundle(version string, o bundleOpts) string {
 	img := image(version, o.size)
 	r.versions[version] = img
 	data := bundletest.Make(r.t, o.priv, img, bundletest.Options{Compatible: o.compatible, Version: version,
-		SecurityVersion: o.secVersion, Compression: o.compression, Created: r.clock.Now()})
+		SecurityVersion: o.secVersion, Compression: o.compression, Created: r.clock.Now(), EditStored: o.editStored})
 	r.nbundles++
 	p := filepath.Join(r.dir, fmt.Sprintf("v%s-%d.lockd", version, r.nbundles))
 	if err := os.WriteFile(p, data, 0o600); err != nil {

@@ -74,7 +74,7 @@ type Pending struct {
 // Record is one line of the update history.
 type Record struct {
 	Time    time.Time `json:"time"`
-	Event   string    `json:"event"` // installed, armed, committed, rolled-back, rejected, refused, failed
+	Event   string    `json:"event"` // installed, replaced, armed, committed, rolled-back, rejected, refused, failed
 	Slot    Slot      `json:"slot,omitempty"`
 	Version string    `json:"version,omitempty"`
 	Detail  string    `json:"detail,omitempty"`

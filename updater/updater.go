@@ -664,12 +664,23 @@ func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Sl
 
 // write invalidates the target in the state file, writes and verifies the
 // image, and records it as pending.
+//
+// An update that was pending lives in the target slot, so it is gone once
+// writing begins, whether the write succeeds or not: prepare has refused
+// every bundle it can before this point (VerifyStored walks the zstd
+// stream), the history records the replacement, and a failed write says
+// in LastError and its event that the pending update went with it.
 func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br *bundle.Reader) error {
 	u.mu.Lock()
 	s := u.state.clone()
+	replaced := s.Pending
 	s.Slots[target] = SlotInfo{State: SlotEmpty}
 	s.Pending = nil // a newer install replaces one that waited
 	s.LastError = ""
+	if replaced != nil {
+		s.record(Record{Time: u.cfg.Now(), Event: "replaced", Slot: replaced.Slot, Version: replaced.Version,
+			Detail: "discarded for the install of " + m.Version + " into its slot"})
+	}
 	err := u.save(s)
 	u.mu.Unlock()
 	if err != nil {
@@ -677,6 +688,10 @@ func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br 
 	}
 	progress := func(op string, pct int) { u.setOp(op, pct) }
 	if err := writeSlot(ctx, u.st, u.cfg.Slots[target], br.Image(), m.Image.Size, m.Image.SHA256, progress); err != nil {
+		if replaced != nil {
+			return fmt.Errorf("%w (update %s, which was pending in slot %s, was discarded when this install began writing that slot; install it again)",
+				err, replaced.Version, target)
+		}
 		return err
 	}
 	u.mu.Lock()

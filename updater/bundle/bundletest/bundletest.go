@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -21,6 +23,10 @@ type Options struct {
 	Compression string
 	// Created defaults to a fixed time.
 	Created time.Time
+	// EditStored, if set, rewrites the stored (compressed) image before
+	// it is signed: for tests of signed bundles whose stream is broken.
+	// The manifest keeps img's size and sha256.
+	EditStored func(stored []byte) []byte
 }
 
 // Make returns a bundle of img signed with priv.
@@ -36,6 +42,13 @@ func Make(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) []byte {
 	im, err := bundle.EncodeImage(context.Background(), &stored, bytes.NewReader(img), o.Compression)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.EditStored != nil {
+		edited := o.EditStored(bytes.Clone(stored.Bytes()))
+		sum := sha256.Sum256(edited)
+		im.StoredSize, im.StoredSHA256 = uint64(len(edited)), hex.EncodeToString(sum[:])
+		stored.Reset()
+		stored.Write(edited)
 	}
 	m := bundle.Manifest{Format: bundle.FormatVersion, Compatible: o.Compatible, Version: o.Version,
 		SecurityVersion: o.SecurityVersion, Image: im, Created: o.Created}
