@@ -287,6 +287,11 @@ func TestRejectAndReinstall(t *testing.T) {
 	if err := u.Reject(ctx); !errors.Is(err, updater.ErrBusy) {
 		t.Fatalf("reject while rebooting: %v", err)
 	}
+	if f, err := os.Open(r.bundle("2.0.2", bundleOpts{})); err != nil {
+		t.Fatal(err)
+	} else if err := u.Install(ctx, f, updater.InstallOptions{}); !errors.Is(err, updater.ErrBusy) || !strings.Contains(err.Error(), "rebooting") {
+		t.Fatalf("install while rebooting: %v", err)
+	}
 	u = r.mustLockd(bootsim.Booted{Slot: updater.SlotA})
 	if s := u.Status(); s.Operation != "armed" {
 		t.Fatalf("restart while armed: %+v", s)
