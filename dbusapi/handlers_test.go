@@ -176,3 +176,31 @@ func TestNewTypedNil(t *testing.T) {
 		t.Error("New with a nil *lock.Core: no error")
 	}
 }
+
+// TestBackoff: waits double from 0.5 s to 30 s, each drawn from the upper
+// half of its step, and start again after a success.
+func TestBackoff(t *testing.T) {
+	for _, c := range []struct {
+		rand float64
+		want []time.Duration
+	}{
+		{0, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second,
+			8 * time.Second, 15 * time.Second, 15 * time.Second}},
+		{0.5, []time.Duration{375 * time.Millisecond, 750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second,
+			6 * time.Second, 12 * time.Second, 22500 * time.Millisecond, 22500 * time.Millisecond}},
+	} {
+		b := newBackoff()
+		b.rand = func() float64 { return c.rand }
+		var got []time.Duration
+		for range c.want {
+			got = append(got, b.next())
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("rand %v: waits (-want +got):\n%s", c.rand, diff)
+		}
+		b.reset()
+		if d := b.next(); d != c.want[0] {
+			t.Errorf("rand %v: after reset %v, want %v", c.rand, d, c.want[0])
+		}
+	}
+}

@@ -2,28 +2,41 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"lockd.dev/lockd/codes"
 	"lockd.dev/lockd/dbusapi"
 	"lockd.dev/lockd/gpio/sim"
+	"lockd.dev/lockd/internal/sdnotify"
 	"lockd.dev/lockd/lock"
 	"lockd.dev/lockd/updater"
 )
 
-// serveBus connects to the bus and serves the D-Bus API until ctx ends. It
-// returns once the name is owned (or serving failed) so that READY=1 can
-// wait for it. Without a bus the lock keeps working from its keypad; the
-// failure is logged and reported back as a health problem.
-func serveBus(ctx context.Context, bus string, core *lock.Core, store *codes.Store, board *sim.Board, up *updater.Updater, served *atomic.Bool, log *slog.Logger) error {
-	conn, err := dbusapi.Dial(bus)
-	if err != nil {
-		return err // "dbusapi: ..." says what failed
-	}
-	cfg := dbusapi.Config{Conn: conn, Lock: core, Log: log}
+// firstAttempt bounds how long READY=1 waits for the bus name.
+const firstAttempt = 10 * time.Second
+
+// serveBus serves the D-Bus API on bus until ctx ends; dbusapi connects
+// again by itself whenever the bus is lost. It returns after the first
+// attempt (name owned, failed, or firstAttempt passed) so that READY=1 can
+// wait for it. Off the bus the lock works from its keypad, the "dbus"
+// health warning says why (STATUS=, the LEDs, Health once back) and busOK
+// is false, which holds a trial boot's commit until the bus is back.
+func serveBus(ctx context.Context, bus string, core *lock.Core, store *codes.Store, board *sim.Board, up *updater.Updater, busOK *atomic.Bool, log *slog.Logger) error {
+	first := make(chan struct{})
+	var once sync.Once
+	cfg := dbusapi.Config{Bus: bus, Lock: core, Log: log, OnBus: func(err error) {
+		busOK.Store(err == nil)
+		problem := ""
+		if err != nil {
+			problem = "off the " + bus + " bus, reconnecting: " + err.Error()
+		}
+		core.SetWarning("dbus", problem)
+		_ = sdnotify.Send("STATUS=" + statusLine(core.Status()))
+		once.Do(func() { close(first) })
+	}}
 	if store != nil {
 		cfg.Codes = store
 	}
@@ -35,28 +48,18 @@ func serveBus(ctx context.Context, bus string, core *lock.Core, store *codes.Sto
 	}
 	svc, err := dbusapi.New(cfg)
 	if err != nil {
-		conn.Close()
 		return err
 	}
-	done := make(chan error, 1)
+	core.SetWarning("dbus", "connecting to the "+bus+" bus")
 	go func() {
-		err := svc.Serve(ctx)
-		served.Store(false)
-		conn.Close()
-		done <- err
+		if err := svc.Serve(ctx); err != nil {
+			log.Error("dbus service stopped", "err", err)
+		}
 	}()
 	select {
-	case <-svc.Ready():
-		served.Store(true)
-		go func() {
-			if err := <-done; err != nil {
-				log.Error("dbus service stopped", "err", err)
-			}
-		}()
-		return nil
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("dbusapi: no bus name after 10 s on the %s bus", bus)
+	case <-first:
+	case <-ctx.Done():
+	case <-time.After(firstAttempt):
 	}
+	return nil
 }

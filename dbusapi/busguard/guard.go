@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -55,6 +56,10 @@ type Config struct {
 	// Log defaults to slog.Default().
 	Log *slog.Logger
 }
+
+// errBusClosed: the bus ended the connection between two messages (it
+// stopped, or dropped lockd).
+var errBusClosed = errors.New("busguard: the bus closed the connection")
 
 // refusalQueue is how many refusals may wait for the service; beyond it,
 // a flood's further refusals go unanswered (their callers time out).
@@ -219,6 +224,9 @@ func (g *Guard) run(cfg Config) {
 	g.closeSockets()
 	if e := <-upErr; errors.Is(err, net.ErrClosed) {
 		err = e // the other side ended first: godbus closed, or the bus refused a write
+	}
+	if errors.Is(err, io.EOF) {
+		err = errBusClosed
 	}
 	g.err = err
 	g.log.Debug("busguard: relay ended", "err", err, "descriptors_closed", down.closed)

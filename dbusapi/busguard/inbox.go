@@ -88,10 +88,15 @@ func (in *inbox) queue(oob []byte) error {
 	return nil
 }
 
-// need reads until at least n bytes are buffered (n <= len(buf)).
+// need reads until at least n bytes are buffered (n <= len(buf)). An end
+// of the stream before the first byte is io.EOF: the peer closed between
+// messages.
 func (in *inbox) need(n int) error {
 	for in.buffered() < n {
 		if err := in.fill(); err != nil {
+			if in.buffered() == 0 && errors.Is(err, io.EOF) {
+				return io.EOF
+			}
 			return unexpected(err)
 		}
 	}

@@ -74,6 +74,14 @@ func Start(t testing.TB, o Options) *Bus {
 	if err := os.WriteFile(b.Config, []byte(conf), 0o644); err != nil {
 		t.Fatalf("dbustest: %v", err)
 	}
+	b.start(t, daemon)
+	t.Cleanup(func() { b.stop(t) })
+	return b
+}
+
+// start runs dbus-daemon on b.Config and waits for its address.
+func (b *Bus) start(t testing.TB, daemon string) {
+	t.Helper()
 	b.cmd = exec.Command(daemon, "--config-file="+b.Config, "--nofork", "--print-address")
 	b.cmd.Stderr = writerFunc(b.logStderr)
 	out, err := b.cmd.StdoutPipe()
@@ -83,7 +91,6 @@ func Start(t testing.TB, o Options) *Bus {
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("dbustest: start dbus-daemon: %v", err)
 	}
-	t.Cleanup(func() { b.stop(t) })
 	addr := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(out).ReadString('\n')
@@ -94,9 +101,21 @@ func Start(t testing.TB, o Options) *Bus {
 	case <-time.After(startTimeout):
 	}
 	if b.Address == "" {
+		_ = b.cmd.Process.Kill()
+		_ = b.cmd.Wait()
+		conf, _ := os.ReadFile(b.Config)
 		t.Fatalf("dbustest: dbus-daemon printed no address; stderr:\n%s\nconfig:\n%s", b.Stderr(), conf)
 	}
-	return b
+}
+
+// Restart stops dbus-daemon and starts a new one on the same socket and
+// configuration, as `systemctl restart dbus` would: every connection is
+// lost and unique names start again. Address changes (a new guid), its
+// socket path does not.
+func (b *Bus) Restart(t testing.TB) {
+	t.Helper()
+	b.stop(t)
+	b.start(t, Need(t, "dbus-daemon"))
 }
 
 func (b *Bus) stop(t testing.TB) {
