@@ -1,16 +1,20 @@
 package dbusapi_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
 	"lockd.dev/lockd/dbusapi/wire"
+	"lockd.dev/lockd/lock"
 )
 
 // fdCount is how many descriptors this process, where the service runs,
@@ -187,5 +191,58 @@ func TestDeepNesting(t *testing.T) {
 	}
 	if len(r.list(t)) != 1 {
 		t.Errorf("codes after the nested calls: %v", r.list(t))
+	}
+}
+
+// TestCallFlood: 50 connections of group lockd read as fast as lockd
+// answers while a code is typed on the keypad. The keypad path does not
+// wait for D-Bus: the code is granted during the flood. Afterwards lockd
+// holds no more descriptors than before, and its peak resident size rose
+// by a small part of the 128 MiB a unit gives it.
+func TestCallFlood(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.setupCodes(t)
+	events, stop := r.core.Subscribe(64)
+	defer stop()
+	fds, goroutines := fdCount(t), runtime.NumGoroutine()
+	grown := peakRSS(t)
+	flood := r.bus.SpawnHelper(t, r.reader(), "callflood", "50", "100")
+	flood.WaitLine(t, "flooding")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.board.Press(ctx, userCode+"#"); err != nil {
+		t.Fatal(err)
+	}
+	for e := range events {
+		if e.Kind == lock.EventGranted {
+			break
+		}
+		if e.Kind == lock.EventDenied {
+			t.Fatalf("the code was denied during the flood: %+v", e)
+		}
+	}
+	select {
+	case <-flood.Done():
+	default:
+		t.Log("the code was granted while the flood ran")
+	}
+	<-flood.Done()
+	if st := flood.Cmd.ProcessState; !st.Success() {
+		t.Fatalf("flood: %v\n%s", st, flood.Stderr())
+	}
+	g := grown()
+	t.Logf("after 50 x 100 calls: descriptors %d -> %d, goroutines %d -> %d, peak RSS +%.1f MiB",
+		fds, fdCount(t), goroutines, runtime.NumGoroutine(), float64(g)/(1<<20))
+	if n := fdCount(t); n > fds+fdSlack {
+		t.Errorf("%d descriptors after the flood, %d before", n, fds)
+	}
+	// lockd.service caps lockd at 128 MiB (MemoryMax); 50 callers at
+	// once must cost a small part of it.
+	bound := int64(16 << 20)
+	if raceEnabled {
+		bound *= 6
+	}
+	if g > bound {
+		t.Errorf("peak RSS rose by %d MiB under the flood, more than %d MiB", g>>20, bound>>20)
 	}
 }

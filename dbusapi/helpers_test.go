@@ -147,24 +147,29 @@ func bigCall(address string, args []string) error {
 	return nil
 }
 
-// callFlood CONNS CALLS: CONNS connections at once, each making CALLS
-// reads (GetAll and Log in turn); any error fails.
+// callFlood CONNS CALLS: CONNS connections, each making CALLS reads
+// (GetAll and Log in turn) once all are connected, which it prints as
+// "flooding"; any error fails.
 func callFlood(address string, args []string) error {
 	conns, _ := strconv.Atoi(args[0])
 	calls, _ := strconv.Atoi(args[1])
+	var objs []dbus.BusObject
+	for range conns {
+		c, err := dbus.Connect(address)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		objs = append(objs, c.Object(wire.BusName, wire.ObjectPath))
+	}
+	fmt.Println("flooding")
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
-	for range conns {
+	for _, obj := range objs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := dbus.Connect(address)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			obj := c.Object(wire.BusName, wire.ObjectPath)
+			var err error
 			for i := range calls {
 				if i%2 == 0 {
 					var all map[string]dbus.Variant

@@ -33,6 +33,7 @@ var binaries = struct {
 }{}
 
 func TestMain(m *testing.M) {
+	dbustest.RunHelpers(map[string]dbustest.HelperFunc{"spoof": spoof})
 	code := m.Run()
 	if binaries.dir != "" {
 		os.RemoveAll(binaries.dir)

@@ -8,7 +8,11 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// eventStream receives lockd's Event signals.
+// eventStream receives lockd's Event signals. A signal counts only if the
+// bus says it came from the connection that owns io.lockd.Lock1 (owner,
+// kept current from the bus driver's NameOwnerChanged): any client can
+// send lockctl a signal with lockd's interface and path, or one that
+// claims to be the bus driver's, but the bus sets the sender.
 type eventStream struct {
 	c     *client
 	ch    chan *dbus.Signal
@@ -63,6 +67,11 @@ func (s *eventStream) run(ctx context.Context, f func(logEntry) error) error {
 		}
 		switch sig.Name {
 		case "org.freedesktop.DBus.NameOwnerChanged":
+			// Any client may send this signal to lockctl's unique
+			// name; only the bus driver's says who owns what.
+			if sig.Sender != "org.freedesktop.DBus" || sig.Path != "/org/freedesktop/DBus" {
+				continue
+			}
 			var name, old, owner string
 			if dbus.Store(sig.Body, &name, &old, &owner) == nil && name == busName {
 				if owner == "" {

@@ -75,6 +75,9 @@ func (p *Process) signal() {
 	}
 }
 
+// Done is closed when the process has ended (Cmd.ProcessState is set).
+func (p *Process) Done() <-chan struct{} { return p.done }
+
 // Lines returns the stdout lines so far.
 func (p *Process) Lines() []string {
 	p.mu.Lock()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package dbusapi_test
+
+const raceEnabled = false
