@@ -115,9 +115,10 @@ run: build ## build, then run lockd --sim in the foreground (no root, no hardwar
 	mkdir -p -m 0700 .lockd-sim
 	exec bin/lockd --sim --state-dir ./.lockd-sim
 
-# make install: the programs `make build` made and the system integration
-# files from systemd/ (systemd/doc.go lists them), into DESTDIR for a
-# package or an image (no root needed), or onto this machine as root.
+# make install: the programs `make build` made, the system integration
+# files from systemd/ (systemd/doc.go lists them) and docs/DESIGN.md (the
+# unit's Documentation=), into DESTDIR for a package or an image (no root
+# needed), or onto this machine as root.
 # BIN=bin/arm64 installs a cross build instead. The paths are systemd's
 # and D-Bus's own; lockd.service runs /usr/bin/lockd, rewritten for
 # another PREFIX. An existing lockd.toml (edited pins, `compatible`) is
@@ -151,6 +152,7 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 	install -D -m 0644 systemd/61-lockd-slots.rules $(DESTDIR)$(PREFIX)/lib/udev/rules.d/61-lockd-slots.rules
 	install -D -m 0644 systemd/50-lockd-reboot.rules $(DESTDIR)$(PREFIX)/share/polkit-1/rules.d/50-lockd-reboot.rules
 	install -D -m 0644 systemd/lockctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lockctl
+	install -D -m 0644 docs/DESIGN.md $(DESTDIR)$(PREFIX)/share/doc/lockd/DESIGN.md
 	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml" ]; then \
 	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml (the shipped one is systemd/lockd.toml)"; \
 	else \

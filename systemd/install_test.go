@@ -36,6 +36,7 @@ var installed = map[string]struct {
 	"usr/lib/udev/rules.d/61-lockd-slots.rules":               {"systemd/61-lockd-slots.rules", 0o644},
 	"usr/share/polkit-1/rules.d/50-lockd-reboot.rules":        {"systemd/50-lockd-reboot.rules", 0o644},
 	"usr/share/bash-completion/completions/lockctl":           {"systemd/lockctl.bash-completion", 0o644},
+	"usr/share/doc/lockd/DESIGN.md":                           {"docs/DESIGN.md", 0o644},
 	"etc/lockd/lockd.toml":                                    {"systemd/lockd.toml", 0o644},
 }
 
@@ -145,4 +146,43 @@ func TestMakeInstallPrefix(t *testing.T) {
 	if got := serviceSettings(t, unit)["ExecStart"]; len(got) != 1 || got[0] != want {
 		t.Errorf("PREFIX=/usr/local: ExecStart=%q, want %q", got, want)
 	}
+}
+
+// TestDocumentationInstalled: every file:// page the units name in
+// Documentation= is a file `make install` puts there, so `systemctl help
+// lockd` finds it.
+func TestDocumentationInstalled(t *testing.T) {
+	destdir := t.TempDir()
+	makeInstall(t, "DESTDIR="+destdir, "PREFIX=/usr")
+	unit, err := os.ReadFile(unitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := documentation(unit)
+	if len(docs) == 0 {
+		t.Fatalf("%s names no Documentation= file", unitFile)
+	}
+	for _, p := range docs {
+		if _, err := os.Stat(filepath.Join(destdir, p)); err != nil {
+			t.Errorf("%s: Documentation=file://%s is not installed by make install: %v", unitFile, p, err)
+		}
+	}
+}
+
+// documentation returns the paths of the file:// URIs of every
+// Documentation= line of a unit.
+func documentation(unit []byte) []string {
+	var paths []string
+	for _, l := range strings.Split(string(unit), "\n") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(l), "Documentation=")
+		if !ok {
+			continue
+		}
+		for _, u := range strings.Fields(v) {
+			if p, ok := strings.CutPrefix(u, "file://"); ok {
+				paths = append(paths, p)
+			}
+		}
+	}
+	return paths
 }
