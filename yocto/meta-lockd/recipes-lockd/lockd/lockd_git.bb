@@ -20,8 +20,9 @@ SRC_URI = "${LOCKD_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 # A fixed commit: AUTOREV would reach the network while parsing. Bump it,
 # and regenerate lockd-go-mods.inc from that commit, for each release.
 # yocto/layer_test.go checks that this commit holds every file
-# do_install takes from systemd/ and the go.sum the .inc was made from.
-SRCREV = "68f9d1561c6d37297c695ca345535841990a4b36"
+# do_install takes from systemd/ and docs/ and the go.sum the .inc was
+# made from.
+SRCREV = "eaee29a7d0167b4fe07af08944012e45107edc3f"
 PV = "0.0+git"
 
 # The Go modules (gomod:// SRC_URI lines, appended with +=) and their
@@ -51,6 +52,7 @@ export GOFLAGS = "-mod=readonly"
 GO_EXTRA_LDFLAGS = "-X main.buildStamp=$(date -u -d @$SOURCE_DATE_EPOCH +%Y-%m-%dT%H:%M:%SZ)"
 
 LOCKD_SYSTEMD = "${S}/src/${GO_IMPORT}/systemd"
+LOCKD_DOCS = "${S}/src/${GO_IMPORT}/docs"
 
 # User lockd and its groups (lockd.sysusers says the same for systemd-sysusers;
 # with useradd they exist at build time, which a read-only rootfs needs).
@@ -94,6 +96,12 @@ do_install:append:class-target() {
     install -d ${D}${datadir}/bash-completion/completions
     install -m 0644 $s/lockctl.bash-completion ${D}${datadir}/bash-completion/completions/lockctl
 
+    # The design, which lockd.service and var-lib-lockd.mount name in
+    # Documentation=; it ships in ${PN} (FILES below), not ${PN}-doc.
+    doc=${LOCKD_DOCS}
+    install -d ${D}${docdir}/lockd
+    install -m 0644 $doc/DESIGN.md ${D}${docdir}/lockd/
+
     # The configuration, root-owned and read-only to lockd. The image sets
     # `compatible` for its machine (lockd-image.bb); trusted update keys go
     # to ${sysconfdir}/lockd/keys.
@@ -108,6 +116,10 @@ do_install:append() {
 }
 
 CONFFILES:${PN} = "${sysconfdir}/lockd/lockd.toml"
+# ${PN}-doc comes first in PACKAGES and would take ${docdir}, and images
+# leave -doc packages out: the units' Documentation= would name a file the
+# lock does not have. DESIGN.md is the only file lockd puts there.
+FILES:${PN}-doc:remove = "${docdir}"
 FILES:${PN} += " \
     ${systemd_unitdir}/system-generators \
     ${systemd_unitdir}/system.conf.d \
@@ -117,6 +129,7 @@ FILES:${PN} += " \
     ${nonarch_base_libdir}/udev/rules.d \
     ${datadir}/bash-completion \
     ${datadir}/polkit-1 \
+    ${docdir}/lockd \
 "
 RDEPENDS:${PN} = "dbus"
 RRECOMMENDS:${PN} = "lockd-mounts lockd-fw-env"
