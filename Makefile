@@ -116,9 +116,11 @@ run: build ## build, then run lockd --sim in the foreground (no root, no hardwar
 	exec bin/lockd --sim --state-dir ./.lockd-sim
 
 # make install: the programs `make build` made, the system integration
-# files from systemd/ (systemd/doc.go lists them) and docs/DESIGN.md (the
-# unit's Documentation=), into DESTDIR for a package or an image (no root
-# needed), or onto this machine as root.
+# files from systemd/ (systemd/doc.go lists them), docs/DESIGN.md (the
+# unit's Documentation=) and the licences (LICENSE, NOTICE, the modules'
+# list: Apache-2.0 asks that a binary distribution carry them), into
+# DESTDIR for a package or an image (no root needed), or onto this
+# machine as root.
 # BIN=bin/arm64 installs a cross build instead. The paths are systemd's
 # and D-Bus's own; lockd.service runs /usr/bin/lockd, rewritten for
 # another PREFIX. An existing lockd.toml (edited pins, `compatible`) is
@@ -153,6 +155,9 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 	install -D -m 0644 systemd/50-lockd-reboot.rules $(DESTDIR)$(PREFIX)/share/polkit-1/rules.d/50-lockd-reboot.rules
 	install -D -m 0644 systemd/lockctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lockctl
 	install -D -m 0644 docs/DESIGN.md $(DESTDIR)$(PREFIX)/share/doc/lockd/DESIGN.md
+	install -D -m 0644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/lockd/LICENSE
+	install -D -m 0644 NOTICE $(DESTDIR)$(PREFIX)/share/doc/lockd/NOTICE
+	install -D -m 0644 docs/third-party-licenses.md $(DESTDIR)$(PREFIX)/share/doc/lockd/third-party-licenses.md
 	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml" ]; then \
 	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml (the shipped one is systemd/lockd.toml)"; \
 	else \
@@ -299,13 +304,15 @@ apt-install:
 	apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "$${missing[@]}" </dev/null
 
 # The Yocto recipe's Go module list, generated from go.mod and go.sum
-# (yocto/cmd/gomodinc; its test fails while the file is stale).
+# (yocto/cmd/gomodinc; its test fails while the file is stale), and the
+# same modules' licences for the documentation.
 YOCTO_GOMOD_INC := yocto/meta-lockd/recipes-lockd/lockd/lockd-go-mods.inc
+THIRD_PARTY_LICENSES := docs/third-party-licenses.md
 
 .PHONY: yocto-gomod
-yocto-gomod: ## regenerate the Yocto recipe's gomod:// SRC_URI and licence list from go.sum
+yocto-gomod: ## regenerate the Yocto recipe's gomod:// SRC_URI and licence list, and docs/third-party-licenses.md, from go.sum
 	$(GO) mod download
-	$(GO) run ./yocto/cmd/gomodinc -o $(YOCTO_GOMOD_INC)
+	$(GO) run ./yocto/cmd/gomodinc -o $(YOCTO_GOMOD_INC) -licenses $(THIRD_PARTY_LICENSES)
 
 .PHONY: clean
 clean: ## remove bin/

@@ -37,6 +37,9 @@ var installed = map[string]struct {
 	"usr/share/polkit-1/rules.d/50-lockd-reboot.rules":        {"systemd/50-lockd-reboot.rules", 0o644},
 	"usr/share/bash-completion/completions/lockctl":           {"systemd/lockctl.bash-completion", 0o644},
 	"usr/share/doc/lockd/DESIGN.md":                           {"docs/DESIGN.md", 0o644},
+	"usr/share/doc/lockd/LICENSE":                             {"LICENSE", 0o644},
+	"usr/share/doc/lockd/NOTICE":                              {"NOTICE", 0o644},
+	"usr/share/doc/lockd/third-party-licenses.md":             {"docs/third-party-licenses.md", 0o644},
 	"etc/lockd/lockd.toml":                                    {"systemd/lockd.toml", 0o644},
 }
 

@@ -9,12 +9,15 @@ import (
 	"testing"
 )
 
-// incPath is the committed file, relative to this package.
-const incPath = "../../meta-lockd/recipes-lockd/lockd/lockd-go-mods.inc"
+// The committed files, relative to this package.
+const (
+	incPath      = "../../meta-lockd/recipes-lockd/lockd/lockd-go-mods.inc"
+	licensesPath = "../../../docs/third-party-licenses.md"
+)
 
-// TestIncMatchesGoSum regenerates lockd-go-mods.inc in memory and fails
-// when the committed file differs: go.mod or go.sum changed without
-// `make yocto-gomod`.
+// TestIncMatchesGoSum regenerates lockd-go-mods.inc and the licence list
+// in memory and fails when a committed file differs: go.mod or go.sum
+// changed without `make yocto-gomod`.
 func TestIncMatchesGoSum(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -22,13 +25,21 @@ func TestIncMatchesGoSum(t *testing.T) {
 		}
 		t.Skip("go not found in PATH: cannot ask it which modules the build reads")
 	}
-	want, err := os.ReadFile(incPath)
+	gen, err := Generate(context.Background(), "../../..", DefaultPackages)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Generate(context.Background(), "../../..", DefaultPackages)
+	sameFile(t, incPath, gen.Inc)
+	sameFile(t, licensesPath, gen.Licenses)
+}
+
+// sameFile fails, naming the first line that differs, unless the file at
+// path holds got.
+func sameFile(t *testing.T, path string, got []byte) {
+	t.Helper()
+	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: run `make yocto-gomod`", err)
 	}
 	if string(got) != string(want) {
 		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
@@ -42,7 +53,7 @@ func TestIncMatchesGoSum(t *testing.T) {
 			}
 			if g != w {
 				t.Fatalf("%s is stale (go.mod/go.sum changed): run `make yocto-gomod`.\nfirst difference, line %d:\ncommitted: %s\nexpected:  %s",
-					filepath.Clean(incPath), i+1, w, g)
+					filepath.Clean(path), i+1, w, g)
 			}
 		}
 	}

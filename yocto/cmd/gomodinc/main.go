@@ -1,11 +1,12 @@
 // Command gomodinc writes meta-lockd's lockd-go-mods.inc from go.mod and
 // go.sum: the gomod:// SRC_URI lines the Yocto build fetches the Go modules
 // with (do_fetch is the only task with network access) and the licence
-// checksums of those modules.
+// checksums of those modules; with -licenses, also the same modules'
+// licences as a Markdown table for the documentation.
 //
 // Usage:
 //
-//	go run ./yocto/cmd/gomodinc [-C MODULE_DIR] [-o FILE] [PACKAGE...]
+//	go run ./yocto/cmd/gomodinc [-C MODULE_DIR] [-o FILE] [-licenses FILE] [PACKAGE...]
 //
 // PACKAGE defaults to ./cmd/lockd ./cmd/lockctl, the recipe's GO_INSTALL.
 // The modules must be in the Go module cache (`go mod download`); nothing
@@ -25,9 +26,10 @@ import (
 
 func main() {
 	dir := flag.String("C", ".", "the `DIR`ectory holding go.mod")
-	out := flag.String("o", "", "write to `FILE` (atomically) instead of stdout")
+	out := flag.String("o", "", "write the include to `FILE` (atomically) instead of stdout")
+	lics := flag.String("licenses", "", "also write the modules' licence table to `FILE` (atomically)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: gomodinc [-C DIR] [-o FILE] [PACKAGE...]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: gomodinc [-C DIR] [-o FILE] [-licenses FILE] [PACKAGE...]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -37,13 +39,16 @@ func main() {
 	if len(pkgs) == 0 {
 		pkgs = DefaultPackages
 	}
-	inc, err := Generate(ctx, *dir, pkgs)
+	gen, err := Generate(ctx, *dir, pkgs)
 	if err == nil {
 		if *out == "" {
-			_, err = os.Stdout.Write(inc)
+			_, err = os.Stdout.Write(gen.Inc)
 		} else {
-			err = writeIfChanged(*out, inc)
+			err = writeIfChanged(*out, gen.Inc)
 		}
+	}
+	if err == nil && *lics != "" {
+		err = writeIfChanged(*lics, gen.Licenses)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
