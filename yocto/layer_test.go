@@ -270,7 +270,7 @@ func TestRecipe(t *testing.T) {
 }
 
 // TestSrcrev checks that the commit the recipe builds holds every file
-// do_install takes from systemd/ and docs/, and the go.sum that lockd-go-mods.inc
+// do_install takes from systemd/, docs/ and the top directory, and the go.sum that lockd-go-mods.inc
 // was generated from (the .inc is checked against today's go.sum). A
 // SRCREV left behind the recipe fails do_install or do_compile in a
 // Yocto build, where nothing here would notice.
@@ -301,6 +301,9 @@ func TestSrcrev(t *testing.T) {
 	}
 	for _, m := range regexp.MustCompile(`\$doc/([\w.@-]+)`).FindAllStringSubmatch(bb, -1) {
 		show("docs/" + m[1])
+	}
+	for _, m := range regexp.MustCompile(`\$top/([\w.@-]+)`).FindAllStringSubmatch(bb, -1) {
+		show(m[1])
 	}
 	if sum, err := os.ReadFile("../go.sum"); err != nil {
 		t.Fatal(err)

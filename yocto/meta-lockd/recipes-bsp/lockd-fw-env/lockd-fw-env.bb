@@ -1,8 +1,9 @@
 SUMMARY = "fw_env.config for a U-Boot environment in uboot.env on the boot partition"
 DESCRIPTION = "Where fw_printenv, fw_setenv and lockd find the U-Boot \
 environment: uboot.env on the FAT boot partition, mounted at /boot/firmware."
-LICENSE = "MIT"
-LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+# The layer is part of lockd, and under its licence.
+LICENSE = "Apache-2.0"
+LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/Apache-2.0;md5=89aea4e17d99a7cacdbeed46a0096b10"
 
 SRC_URI = "file://fw_env.config"
 S = "${UNPACKDIR}"

@@ -2,7 +2,8 @@ SUMMARY = "lockd keypad smart lock: A/B image with a signed update bundle"
 DESCRIPTION = "A systemd image running lockd, laid out for A/B updates \
 (files/wic/lockd-ab.wks): a boot partition with U-Boot and uboot.env, two root \
 file-system slots and a data partition for /var/lib/lockd."
-LICENSE = "MIT"
+# The layer is part of lockd, and under its licence.
+LICENSE = "Apache-2.0"
 
 inherit core-image lockd-bundle
 

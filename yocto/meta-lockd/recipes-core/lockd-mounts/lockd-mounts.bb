@@ -3,8 +3,9 @@ DESCRIPTION = "Mounts the data partition (label data) at /var/lib/lockd and \
 the boot partition (label boot) at /boot/firmware, by label, so the same \
 units work on both root file-system slots, and makes lockd.service wait \
 for its data."
-LICENSE = "MIT"
-LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+# The layer is part of lockd, and under its licence.
+LICENSE = "Apache-2.0"
+LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/Apache-2.0;md5=89aea4e17d99a7cacdbeed46a0096b10"
 
 SRC_URI = " \
     file://var-lib-lockd.mount \

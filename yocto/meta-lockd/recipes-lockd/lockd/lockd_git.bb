@@ -6,13 +6,12 @@ HOMEPAGE = "https://lockd.dev"
 BUGTRACKER = "mailto:lockd-devel@lists.lockd.dev"
 SECTION = "security"
 
-# lockd's own code: the repository has no licence file yet. Until it has
-# one, LOCKD_LICENSE stays CLOSED (which also turns off OE's licence
-# checks, LIC_FILES_CHKSUM of the modules included). Once it has, set
-# LOCKD_LICENSE and LIC_FILES_CHKSUM for it here, and LICENSE becomes
-# "that & the modules' licences".
-LOCKD_LICENSE = "CLOSED"
-LICENSE = "${@'CLOSED' if d.getVar('LOCKD_LICENSE') == 'CLOSED' else d.getVar('LOCKD_LICENSE') + ' & ' + d.getVar('LOCKD_GO_MODS_LICENSE')}"
+# lockd's own code is Apache-2.0 (LICENSE, the standard text); the Go
+# modules compiled in add theirs (LOCKD_GO_MODS_LICENSE and their
+# LIC_FILES_CHKSUM lines come from lockd-go-mods.inc, which appends with
+# +=, so the assignment below must come before its require).
+LICENSE = "Apache-2.0 & ${LOCKD_GO_MODS_LICENSE}"
+LIC_FILES_CHKSUM = "file://src/${GO_IMPORT}/LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57"
 
 GO_IMPORT = "lockd.dev/lockd"
 LOCKD_GIT_URI ?= "git://git.lockd.dev/lockd.git;protocol=https;branch=main"
@@ -20,9 +19,9 @@ SRC_URI = "${LOCKD_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 # A fixed commit: AUTOREV would reach the network while parsing. Bump it,
 # and regenerate lockd-go-mods.inc from that commit, for each release.
 # yocto/layer_test.go checks that this commit holds every file
-# do_install takes from systemd/ and docs/ and the go.sum the .inc was
-# made from.
-SRCREV = "eaee29a7d0167b4fe07af08944012e45107edc3f"
+# do_install takes from systemd/, docs/ and the top directory, and the
+# go.sum the .inc was made from.
+SRCREV = "b8287efeebfadb8b29171aca830a0923368105ea"
 PV = "0.0+git"
 
 # The Go modules (gomod:// SRC_URI lines, appended with +=) and their
@@ -97,10 +96,16 @@ do_install:append:class-target() {
     install -m 0644 $s/lockctl.bash-completion ${D}${datadir}/bash-completion/completions/lockctl
 
     # The design, which lockd.service and var-lib-lockd.mount name in
-    # Documentation=; it ships in ${PN} (FILES below), not ${PN}-doc.
+    # Documentation=, and the licence with its NOTICE, which Apache-2.0
+    # asks a binary distribution to carry; they ship in ${PN} (FILES
+    # below), not ${PN}-doc.
     doc=${LOCKD_DOCS}
+    top=${S}/src/${GO_IMPORT}
     install -d ${D}${docdir}/lockd
     install -m 0644 $doc/DESIGN.md ${D}${docdir}/lockd/
+    install -m 0644 $doc/third-party-licenses.md ${D}${docdir}/lockd/
+    install -m 0644 $top/LICENSE ${D}${docdir}/lockd/
+    install -m 0644 $top/NOTICE ${D}${docdir}/lockd/
 
     # The configuration, root-owned and read-only to lockd. The image sets
     # `compatible` for its machine (lockd-image.bb); trusted update keys go
@@ -118,7 +123,7 @@ do_install:append() {
 CONFFILES:${PN} = "${sysconfdir}/lockd/lockd.toml"
 # ${PN}-doc comes first in PACKAGES and would take ${docdir}, and images
 # leave -doc packages out: the units' Documentation= would name a file the
-# lock does not have. DESIGN.md is the only file lockd puts there.
+# lock does not have. lockd puts nothing else there.
 FILES:${PN}-doc:remove = "${docdir}"
 FILES:${PN} += " \
     ${systemd_unitdir}/system-generators \
