@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,4 +29,25 @@ func read(t *testing.T, rel string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// sameSettings reports whether two configuration files hold the same
+// lines once comments and blank lines are left out and runs of blanks
+// are one space.
+func sameSettings(t *testing.T, a, b string) bool {
+	t.Helper()
+	settings := func(p string) string {
+		text, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, l := range strings.Split(string(text), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				lines = append(lines, strings.Join(strings.Fields(l), " "))
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	return settings(a) == settings(b)
 }

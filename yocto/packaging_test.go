@@ -83,3 +83,84 @@ func TestLicense(t *testing.T) {
 		t.Errorf("lockd-image.bb: LICENSE = %q, want Apache-2.0", got)
 	}
 }
+
+// TestPolkitRulesDir: polkit ships ${datadir}/polkit-1/rules.d as
+// polkitd:root 0700. A recipe that creates it otherwise conflicts with
+// polkit in do_rootfs (rpm) or, with ipk, may leave it unreadable to
+// polkitd, so lockd's reboot rule and every other one would be ignored.
+func TestPolkitRulesDir(t *testing.T) {
+	bb := read(t, "recipes-lockd/lockd/lockd_git.bb")
+	const dir = "${D}${datadir}/polkit-1/rules.d"
+	if !strings.Contains(bb, "install -d -m 0700 "+dir+"\n") || !strings.Contains(bb, "chown polkitd:root "+dir+"\n") {
+		t.Errorf("lockd_git.bb must create %s as polkit does: install -d -m 0700, chown polkitd:root", dir)
+	}
+	for _, l := range strings.Split(bb, "\n") {
+		if strings.Contains(l, "install -d") && strings.Contains(l, "polkit-1") && !strings.HasSuffix(strings.TrimSpace(l), "install -d -m 0700 "+dir) {
+			t.Errorf("lockd_git.bb: %q creates a polkit directory with another mode", strings.TrimSpace(l))
+		}
+	}
+	if !regexp.MustCompile(`--user-group[^;"]* polkitd"`).MatchString(bb) {
+		t.Error("lockd_git.bb: USERADD_PARAM does not create polkitd (with its group), which chown needs at build time")
+	}
+}
+
+// TestUseraddMatchesSysusers: the user the recipe creates at build time
+// is the one lockd.sysusers describes (home, shell, groups), so images
+// built either way agree and oe-core's sysusers check stays quiet.
+func TestUseraddMatchesSysusers(t *testing.T) {
+	b, err := os.ReadFile("../systemd/lockd.sysusers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var home, shell string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := regexp.MustCompile(`^u\s+lockd\s+-\s+"[^"]*"\s+(\S+)\s+(\S+)`).FindStringSubmatch(l); f != nil {
+			home, shell = f[1], f[2]
+		}
+	}
+	if home == "" {
+		t.Fatal("lockd.sysusers has no `u lockd` line with a home and a shell")
+	}
+	bb := read(t, "recipes-lockd/lockd/lockd_git.bb")
+	param := strings.ReplaceAll(bbVar(strings.ReplaceAll(bb, "\\\n", " "), "USERADD_PARAM:${PN}"), "${sbindir}", "/usr/sbin")
+	var lockd string
+	for _, u := range strings.Split(param, ";") {
+		if strings.HasSuffix(strings.TrimSpace(u), " lockd") {
+			lockd = u
+		}
+	}
+	for _, w := range []string{"--home-dir " + home + " ", "--shell " + shell + " ", "--gid lockd ", "--groups gpio "} {
+		if !strings.Contains(lockd+" ", w) {
+			t.Errorf("lockd_git.bb: USERADD_PARAM for lockd %q lacks %q (lockd.sysusers)", strings.Join(strings.Fields(lockd), " "), strings.TrimSpace(w))
+		}
+	}
+}
+
+// TestNewKeyRebuildsRootfs: the public key goes into the rootfs by a
+// postprocess command that only names its path; its contents must be in
+// do_rootfs's signature, or a new key at the same path re-signs a bundle
+// whose rootfs still trusts the old one.
+func TestNewKeyRebuildsRootfs(t *testing.T) {
+	cls := read(t, "classes/lockd-bundle.bbclass")
+	for _, w := range []string{
+		`do_rootfs[file-checksums] += "${@'%s:True' % d.getVar('LOCKD_BUNDLE_PUBKEY')`,
+		`do_image_lockdb[file-checksums] += "${@'%s:True' % d.getVar('LOCKD_BUNDLE_KEY')`,
+	} {
+		if !strings.Contains(cls, w) {
+			t.Errorf("lockd-bundle.bbclass lacks %s", w)
+		}
+	}
+}
+
+// TestImageMachines: the image boots only through meta-raspberrypi's
+// U-Boot and the layer's boot script, so it says so instead of building
+// a card with an empty boot partition for any other machine.
+func TestImageMachines(t *testing.T) {
+	img := read(t, "recipes-core/images/lockd-image.bb")
+	if got := bbVar(img, "COMPATIBLE_MACHINE"); got != "^rpi$" {
+		t.Errorf("lockd-image.bb: COMPATIBLE_MACHINE = %q, want ^rpi$", got)
+	}
+	if !strings.Contains(img, "RPI_USE_U_BOOT") || !strings.Contains(img, "SkipRecipe") {
+		t.Error("lockd-image.bb does not refuse a Pi build without RPI_USE_U_BOOT")
+	}
+}

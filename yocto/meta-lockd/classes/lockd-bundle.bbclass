@@ -85,3 +85,9 @@ lockd_bundle_rootfs() {
     fi
 }
 ROOTFS_POSTPROCESS_COMMAND += "lockd_bundle_rootfs"
+# The public key's contents, not only its path: a new release key at the
+# same path re-signs the bundle (do_image_lockdb's file-checksums above);
+# without this do_rootfs would not run again, the bundle would carry a
+# rootfs trusting only the old key, and a lock updated to it would refuse
+# every bundle signed with the new one.
+do_rootfs[file-checksums] += "${@'%s:True' % d.getVar('LOCKD_BUNDLE_PUBKEY') if d.getVar('LOCKD_BUNDLE_PUBKEY') else ''}"

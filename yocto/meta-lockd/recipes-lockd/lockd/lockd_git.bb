@@ -55,11 +55,18 @@ LOCKD_DOCS = "${S}/src/${GO_IMPORT}/docs"
 
 # User lockd and its groups (lockd.sysusers says the same for systemd-sysusers;
 # with useradd they exist at build time, which a read-only rootfs needs).
+# The shell is lockd.sysusers' /usr/sbin/nologin (${sbindir}; with usrmerge,
+# which systemd requires, /sbin is /usr/sbin), so oe-core's check that
+# useradd and sysusers agree has nothing to warn about.
+# polkitd is polkit's own user (meta-oe's polkit recipe makes it the same
+# way): do_install gives it polkit's rules directory, as polkit ships it.
 USERADD_PACKAGES = "${PN}"
 GROUPADD_PARAM:${PN} = "--system lockd; --system lockd-admin; --system gpio"
 USERADD_PARAM:${PN} = "--system --home-dir /var/lib/lockd --no-create-home \
-    --shell /sbin/nologin --gid lockd --groups gpio \
-    --comment 'lockd smart lock daemon' lockd"
+    --shell ${sbindir}/nologin --gid lockd --groups gpio \
+    --comment 'lockd smart lock daemon' lockd; \
+    --system --no-create-home --user-group --home-dir ${sysconfdir}/polkit-1 \
+    --shell ${sbindir}/nologin polkitd"
 
 SYSTEMD_SERVICE:${PN} = "lockd.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
@@ -89,7 +96,13 @@ do_install:append:class-target() {
     install -m 0644 $s/61-lockd-slots.rules ${D}${nonarch_base_libdir}/udev/rules.d/
 
     # polkit: user lockd may reboot into a trial (logind over D-Bus).
+    # polkit ships rules.d as polkitd:root 0700 (polkitd reads the rules,
+    # nobody else may list them). The directory must match it exactly: a
+    # root:root one conflicts with polkit's in do_rootfs with rpm, and with
+    # ipk whichever package comes last wins, leaving polkitd unable to read
+    # any rule. systemd's recipe does the same for its rules.
     install -d -m 0700 ${D}${datadir}/polkit-1/rules.d
+    chown polkitd:root ${D}${datadir}/polkit-1/rules.d
     install -m 0644 $s/50-lockd-reboot.rules ${D}${datadir}/polkit-1/rules.d/
 
     install -d ${D}${datadir}/bash-completion/completions
