@@ -114,7 +114,7 @@ func (f *fakeCodes) Record(_ context.Context, e codes.AuditEvent) error {
 
 // testService is a service on fakes that is not serving: handlers are
 // called directly, and the caller's credentials are c.
-func testService(t *testing.T, c caller) (*Service, *fakeLock, *fakeCodes) {
+func testService(t testing.TB, c caller) (*Service, *fakeLock, *fakeCodes) {
 	t.Helper()
 	l, st := &fakeLock{}, &fakeCodes{}
 	s, err := New(Config{Conn: new(dbus.Conn), Lock: l, Codes: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
