@@ -124,7 +124,8 @@ run: build ## build, then run lockd --sim in the foreground (no root, no hardwar
 # BIN=bin/arm64 installs a cross build instead. The paths are systemd's
 # and D-Bus's own; lockd.service runs /usr/bin/lockd, rewritten for
 # another PREFIX. An existing lockd.toml (edited pins, `compatible`) is
-# kept, never overwritten.
+# kept, never overwritten, and so is an existing /etc/fw_env.config (the
+# shipped example names uboot.env on the Pi's boot partition).
 PREFIX ?= /usr
 BIN ?= bin
 SYSCONFDIR ?= /etc
@@ -164,9 +165,16 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 	  echo "install -D -m 0644 systemd/lockd.toml $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml"; \
 	  install -D -m 0644 systemd/lockd.toml $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml; \
 	fi
+	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/fw_env.config" ]; then \
+	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/fw_env.config"; \
+	else \
+	  echo "install -D -m 0644 systemd/fw_env.config $(DESTDIR)$(SYSCONFDIR)/fw_env.config"; \
+	  install -D -m 0644 systemd/fw_env.config $(DESTDIR)$(SYSCONFDIR)/fw_env.config; \
+	fi
 	@if [ -z "$(DESTDIR)" ]; then \
 	  echo "install: now run: systemd-sysusers; systemd-tmpfiles --create lockd.conf; udevadm control --reload;"; \
-	  echo "install:   systemctl reload dbus; systemctl daemon-reload; then lockd factory-init (README) and systemctl enable --now lockd"; \
+	  echo "install:   systemctl reload dbus; systemctl daemon-reload; then lockd factory-init --state-dir /var/lib/lockd"; \
+	  echo "install:   (README \"Deploy\") and systemctl enable --now lockd"; \
 	fi
 
 # make test compiles SQLite (go-sqlite3's C, one 8 MB file) at -O1 without

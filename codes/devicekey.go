@@ -75,6 +75,21 @@ func readSetupDigest(path string, keyID []byte) ([]byte, string) {
 // stored code unusable, so the old database (and its WAL) is moved aside
 // first and the next Open starts unprovisioned. Run it with lockd stopped.
 func FactoryInit(dir string, force bool) (setupCode string, err error) {
+	return FactoryInitAs(dir, force, NoOwner)
+}
+
+// Owner is who a file FactoryInitAs writes belongs to.
+type Owner struct{ UID, GID int }
+
+// NoOwner leaves new files to whoever runs FactoryInitAs.
+var NoOwner = Owner{UID: -1, GID: -1}
+
+// FactoryInitAs is FactoryInit whose files (still mode 0600) belong to
+// owner: run as root at the factory, it hands them to the user lockd runs
+// as, who could not read them otherwise. Each file gets its owner before it
+// is renamed into place, so an interrupted run never leaves a key only
+// root can read.
+func FactoryInitAs(dir string, force bool, owner Owner) (setupCode string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("codes: factory-init: %w", err)
 	}
@@ -104,10 +119,10 @@ func FactoryInit(dir string, force bool) (setupCode string, err error) {
 	// The digest file goes first and names its key: the key file is the
 	// commit point, and a digest left from an interrupted run is recognised
 	// as belonging to another key.
-	if err := writeFileAtomic(filepath.Join(dir, SetupDigestName), setupFile(d.keyID(), d.setup(code)), 0o600); err != nil {
+	if err := writeFileAtomicAs(filepath.Join(dir, SetupDigestName), setupFile(d.keyID(), d.setup(code)), 0o600, owner); err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(keyPath, key, 0o600); err != nil {
+	if err := writeFileAtomicAs(keyPath, key, 0o600, owner); err != nil {
 		return "", err
 	}
 	return code, nil

@@ -38,9 +38,11 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file is written,
+// writeFileAtomicAs replaces path with data: a temporary file is written,
 // synced and renamed over path, then the directory is synced.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+// The file is given to owner (NoOwner: left to the caller) before the
+// rename.
+func writeFileAtomicAs(path string, data []byte, perm os.FileMode, owner Owner) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -56,6 +58,11 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}()
 	if err := f.Chmod(perm); err != nil {
 		return fmt.Errorf("codes: write %s: %w", path, err)
+	}
+	if owner != NoOwner {
+		if err := f.Chown(owner.UID, owner.GID); err != nil {
+			return fmt.Errorf("codes: write %s: %w", path, err)
+		}
 	}
 	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("codes: write %s: %w", path, err)

@@ -19,6 +19,9 @@
 //     resets the board too; installed in /usr/lib/systemd/system.conf.d/.
 //   - lockd.toml: the example configuration, installed as
 //     /etc/lockd/lockd.toml (an existing one is kept).
+//   - fw_env.config: libubootenv's configuration for the default
+//     bootloader = "uboot" (uboot.env on the Pi's boot partition),
+//     installed as /etc/fw_env.config only when that file is missing.
 //   - lockd.sysusers: the lockd user and the lockd (D-Bus readers), gpio
 //     and lockd-admin groups, installed as /usr/lib/sysusers.d/lockd.conf.
 //   - lockd.tmpfiles: /var/lib/lockd and /run/lockd (0700 lockd:lockd),

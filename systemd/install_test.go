@@ -41,6 +41,7 @@ var installed = map[string]struct {
 	"usr/share/doc/lockd/NOTICE":                              {"NOTICE", 0o644},
 	"usr/share/doc/lockd/third-party-licenses.md":             {"docs/third-party-licenses.md", 0o644},
 	"etc/lockd/lockd.toml":                                    {"systemd/lockd.toml", 0o644},
+	"etc/fw_env.config":                                       {"systemd/fw_env.config", 0o644},
 }
 
 // makeInstall runs `make install` in the repository with fake binaries
@@ -122,14 +123,18 @@ func TestMakeInstall(t *testing.T) {
 	}
 
 	// A second install keeps the configuration the owner edited.
-	conf := filepath.Join(destdir, "etc/lockd/lockd.toml")
 	edited := []byte("# edited on the unit\n")
-	if err := os.WriteFile(conf, edited, 0o644); err != nil {
-		t.Fatal(err)
+	confs := []string{"etc/lockd/lockd.toml", "etc/fw_env.config"}
+	for _, c := range confs {
+		if err := os.WriteFile(filepath.Join(destdir, c), edited, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out := makeInstall(t, "DESTDIR="+destdir)
-	if got, _ := os.ReadFile(conf); !bytes.Equal(got, edited) {
-		t.Errorf("a second make install overwrote the edited %s; output:\n%s", conf, out)
+	for _, c := range confs {
+		if got, _ := os.ReadFile(filepath.Join(destdir, c)); !bytes.Equal(got, edited) {
+			t.Errorf("a second make install overwrote the edited %s; output:\n%s", c, out)
+		}
 	}
 }
 

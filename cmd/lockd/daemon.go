@@ -32,6 +32,7 @@ func daemon(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	o.sim = o.sim || cfg.Board.Sim
 	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
@@ -40,9 +41,11 @@ func daemon(ctx context.Context, o options) error {
 		return err
 	}
 	defer held.Release()
-	// The panel needs a terminal both ways; with a pipe on either side
-	// lockd runs headless and the board is driven over D-Bus.
-	interactive := o.sim && isTerminal(os.Stdin) && isTerminal(os.Stdout)
+	// The panel needs a terminal both ways, and that terminal to itself:
+	// with a pipe on either side, or in the background (`lockd --sim &`,
+	// which the shell would stop at the panel's first write), lockd runs
+	// headless and the board is driven over D-Bus.
+	interactive := o.sim && ownsTerminal(os.Stdin, os.Stdout)
 	log, closeLog, err := newLogger(o.stateDir, interactive)
 	if err != nil {
 		return err
@@ -128,7 +131,11 @@ func daemon(ctx context.Context, o options) error {
 		log.Error("updater unavailable; updates are off", "err", err)
 		core.SetWarning("update", err.Error())
 	}
-	if err := serveBus(ctx, o.bus, core, store, simBoard, up, &busOK, log); err != nil {
+	bus, busProblem, stopBus := whichBus(ctx, o.bus, o.sim, o.stateDir, log)
+	defer stopBus()
+	if busProblem != "" {
+		core.SetWarning("dbus", busProblem)
+	} else if err := serveBus(ctx, bus, core, store, simBoard, up, &busOK, log); err != nil {
 		// The keypad and the bolt work without D-Bus; say what is missing.
 		log.Error("D-Bus unavailable; the lock runs from its keypad only", "err", err)
 		core.SetWarning("dbus", err.Error())

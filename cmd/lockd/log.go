@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"lockd.dev/lockd/internal/journal"
@@ -32,6 +33,17 @@ func newLogger(stateDir string, panel bool) (*slog.Logger, func(), error) {
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// ownsTerminal reports whether in and out are terminals and this process
+// is in their foreground process group: a background job that switched
+// the terminal to raw mode or drew on it would be stopped (SIGTTOU).
+func ownsTerminal(in, out *os.File) bool {
+	if !isTerminal(in) || !isTerminal(out) {
+		return false
+	}
+	pgrp, err := unix.IoctlGetInt(int(in.Fd()), unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
+}
 
 // buildStamp is set at link time (-X main.buildStamp=RFC3339) by the
 // Makefile and the Yocto recipe.

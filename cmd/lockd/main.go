@@ -6,14 +6,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"lockd.dev/lockd/gpio/sim"
-	"lockd.dev/lockd/internal/config"
 	"lockd.dev/lockd/lock"
 	"lockd.dev/lockd/updater/bundle"
 	"lockd.dev/lockd/updater/ubootenv"
@@ -38,7 +36,7 @@ func main() {
 	var status exitStatus
 	var usage usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.As(err, new(helpShown)):
 	case errors.As(err, &status):
 		os.Exit(int(status)) // the subcommand has said why
 	case errors.As(err, &usage):
@@ -70,40 +68,16 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "factory-init":
-			return factoryInit(args[1:])
+			return factoryInit(args[1:], os.Stdout, os.Stderr)
 		case "bootenv":
 			return exitStatus(ubootenv.Main(ctx, args[1:], os.Stdout, os.Stderr)).err()
 		case "bundle":
 			return exitStatus(bundle.Main(ctx, args[1:], os.Stdout, os.Stderr)).err()
 		}
 	}
-	o, err := parseFlags(args)
+	o, err := parseFlags(args, os.Stdout, os.Stderr)
 	if err != nil {
 		return err
 	}
 	return daemon(ctx, o)
-}
-
-func parseFlags(args []string) (options, error) {
-	var o options
-	fs := flag.NewFlagSet("lockd", flag.ContinueOnError)
-	fs.StringVar(&o.configPath, "config", config.DefaultPath, "configuration `file`")
-	fs.BoolVar(&o.sim, "sim", false, "run on the simulated board (no hardware, no root)")
-	fs.StringVar(&o.stateDir, "state-dir", "/var/lib/lockd", "state `directory` (codes, device key, update state)")
-	fs.StringVar(&o.bus, "bus", "system", "D-Bus to serve on: system, session or an ADDRESS")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: lockd [--config FILE] [--sim] [--state-dir DIR] [--bus system|session|ADDRESS]\n"+
-			"       lockd factory-init --state-dir DIR [--force]\n"+
-			"       lockd bootenv [--fw-env-config FILE] print [NAME...] | set NAME=VALUE...\n"+
-			"       lockd bundle keygen|create|inspect|verify ...\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return o, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	fs.Visit(func(f *flag.Flag) { o.configSet = o.configSet || f.Name == "config" })
-	return o, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestOneLockdPerStateDir(t *testing.T) {
 	if !errors.Is(err, statelock.ErrBusy) || !strings.Contains(err.Error(), want) {
 		t.Errorf("second lockd: %v, want ErrBusy naming %s", err, want)
 	}
-	if err := factoryInit([]string{"--state-dir", dir, "--force"}); !errors.Is(err, statelock.ErrBusy) {
+	if err := factoryInit([]string{"--state-dir", dir, "--force"}, io.Discard, io.Discard); !errors.Is(err, statelock.ErrBusy) {
 		t.Errorf("factory-init under a running lockd: %v, want ErrBusy", err)
 	}
 	if s := core.Status(); s.State != lock.StateLocked {

@@ -20,6 +20,7 @@ const DefaultPath = "/etc/lockd/lockd.toml"
 // Config is the whole file. Durations are whole seconds (or milliseconds
 // where the key ends in _ms), as in DESIGN.md.
 type Config struct {
+	Board      Board      `toml:"board"`
 	Lock       Lock       `toml:"lock"`
 	Keypad     Keypad     `toml:"keypad"`
 	Bolt       Bolt       `toml:"bolt"`
@@ -27,6 +28,14 @@ type Config struct {
 	Indicators Indicators `toml:"indicators"`
 	Codes      Codes      `toml:"codes"`
 	Update     Update     `toml:"update"`
+}
+
+// Board is the [board] table.
+type Board struct {
+	// Sim runs lockd on the simulated board, as --sim does: the keypad and
+	// bolt types and every other setting apply, the pins are the model's
+	// (gpio/sim), and no GPIO chip is opened.
+	Sim bool `toml:"sim"`
 }
 
 // Lock is the [lock] table.
