@@ -53,6 +53,7 @@ func (s *Service) serveOnce(ctx context.Context, f *feeds, up func()) error {
 	}
 	defer sess.detach()
 	up()
+	sess.syncProps() // OnBus may have changed the health the properties show
 	err = sess.run(ctx, f, conn.Context().Done())
 	if gerr := guard.Err(); err != nil && gerr != nil {
 		err = fmt.Errorf("%w: %w", err, gerr)

@@ -1,11 +1,14 @@
 package dbusapi_test
 
 import (
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/internal/dbustest"
+	"lockd.dev/lockd/lock"
 )
 
 // busStates records what the service tells Config.OnBus.
@@ -36,7 +39,19 @@ func (s busStates) next(t *testing.T) error {
 // answers busctl as before.
 func TestReconnect(t *testing.T) {
 	states := make(busStates, 64)
-	r := newRig(t, rigOptions{onBus: states.onBus})
+	// As cmd/lockd does, the bus state is a health warning of the core.
+	var core atomic.Pointer[lock.Core]
+	r := newRig(t, rigOptions{onBus: func(err error) {
+		if c := core.Load(); c != nil {
+			problem := ""
+			if err != nil {
+				problem = err.Error()
+			}
+			c.SetWarning("dbus", problem)
+		}
+		states.onBus(err)
+	}})
+	core.Store(r.core)
 	if err := states.next(t); err != nil {
 		t.Fatalf("first state %v, want on the bus", err)
 	}
@@ -50,10 +65,15 @@ func TestReconnect(t *testing.T) {
 	for err := lost; err != nil; err = states.next(t) {
 	}
 	t.Logf("on the bus again %v after the restart began", time.Since(restart).Round(time.Millisecond))
+	// The properties show the health as it is from the first call on.
+	res := r.bus.Busctl(t, dbustest.Root, "get-property", wire.BusName, string(wire.ObjectPath), wire.Lock1, wire.PropHealth)
+	if !res.OK() || strings.Contains(res.Stdout, "dbus") {
+		t.Errorf("Health after the reconnection: %v %q", res.Err, res.Output())
+	}
 	if out := r.mustCall(t, dbustest.Root, wire.Lock1, "Unlock"); out != "" {
 		t.Errorf("Unlock printed %q", out)
 	}
-	res := r.bus.Busctl(t, r.reader(), "get-property", wire.BusName, string(wire.ObjectPath), wire.Lock1, wire.PropProvisioned)
+	res = r.bus.Busctl(t, r.reader(), "get-property", wire.BusName, string(wire.ObjectPath), wire.Lock1, wire.PropProvisioned)
 	if !res.OK() {
 		t.Errorf("group lockd reads after the restart: %v %s", res.Err, res.Output())
 	}
