@@ -105,14 +105,20 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 .PHONY: build
-build: ## build bin/lockd (and bin/lockctl once it exists)
+build: ## build bin/lockd and bin/lockctl
 	@if [ -z "$(CMDS)" ]; then echo "build: cmd/lockd does not exist yet; nothing to build"; exit 0; fi
+	@if [ "$$($(GO) list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = true ]; then \
+	  echo "build: the Go build cache has no SQLite yet: compiling it (go-sqlite3's C) takes about a minute on 2 cores, once"; \
+	fi
 	$(GO) build -ldflags='$(LDFLAGS)' -o bin/ $(CMD_PKGS)
 
+# lockd --sim serves D-Bus on a private bus of its own, its address in
+# .lockd-sim/bus, which `bin/lockctl --bus sim` in this directory reads.
 .PHONY: run
-run: build ## build, then run lockd --sim in the foreground (no root, no hardware)
+run: build ## build, then run lockd --sim in the foreground (no root, no hardware, no bus needed)
 	@[ -x bin/lockd ] || { echo "run: bin/lockd was not built (is there a cmd/lockd?)" >&2; exit 1; }
 	mkdir -p -m 0700 .lockd-sim
+	@echo "run: in another terminal, here: bin/lockctl --bus sim status"
 	exec bin/lockd --sim --state-dir ./.lockd-sim
 
 # make install: the programs `make build` made, the system integration

@@ -7,16 +7,18 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // app is one invocation of lockctl: its global options, its standard
 // streams and, once a command needs it, its connection to lockd.
 type app struct {
-	bus    string // system, session or a D-Bus ADDRESS
-	json   bool
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	bus     string // system, session, sim or a D-Bus ADDRESS
+	json    bool
+	timeout time.Duration // for each answer of lockd, and for lock/unlock's bolt
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 
 	cl *client // nil until connect
 }
@@ -33,8 +35,8 @@ type commandHelp struct {
 // each (TestBashCompletionKnowsEveryCommand).
 var commands = []commandHelp{
 	{"status", "", "state, door, setup, lockout, keypad mode, health and recent events"},
-	{"lock", "[--no-wait] [--timeout DURATION]", "lock, and wait until the bolt is locked"},
-	{"unlock", "[--no-wait] [--timeout DURATION]", "unlock, and wait until the bolt is unlocked"},
+	{"lock", "[--no-wait]", "lock, and wait (up to --timeout) until the bolt is locked"},
+	{"unlock", "[--no-wait]", "unlock, and wait (up to --timeout) until the bolt is unlocked"},
 	{"setup", "", "set the admin code (prompted twice without echo, or read from stdin)"},
 	{"code add", "[--label L] [--kind K] [--weekdays mon,tue] [--from HH:MM --until HH:MM] " +
 		"[--valid-from TIME] [--valid-until TIME] [--uses N]",
@@ -56,7 +58,7 @@ var commands = []commandHelp{
 	{"help", "", "this text"},
 }
 
-const globalUsage = "lockctl [--bus system|session|ADDRESS] [--json]"
+const globalUsage = "lockctl [--bus system|session|sim|ADDRESS] [--timeout DURATION] [--json]"
 
 // usageError is a command-line mistake: exit status 2 with a usage line.
 type usageError struct {
@@ -106,7 +108,13 @@ func longHelp() string {
 	}
 	b.WriteString(`
 Options (before or after the command):
-  --bus system|session|ADDRESS   the bus lockd serves on (default system)
+  --bus system|session|sim|ADDRESS
+                                 the bus lockd serves on (default system);
+                                 sim: the simulator of 'make run' started in
+                                 this directory (its address in .lockd-sim/bus)
+  --timeout DURATION             how long to wait for each answer of lockd,
+                                 and for the bolt after lock or unlock
+                                 (default 25s, as busctl)
   --json                         machine-readable output (log: one object a
                                  line); errors still go to stderr as text
 
@@ -126,7 +134,7 @@ Exit status: 0 success, 1 refused or failed (the reason is printed),
 
 // run is lockctl without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{bus: "system", stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{bus: "system", timeout: defaultTimeout, stdin: stdin, stdout: stdout, stderr: stderr}
 	err := a.main(ctx, args)
 	if a.cl != nil {
 		a.cl.close()
@@ -165,9 +173,12 @@ func (a *app) main(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return flagError("", err)
 	}
+	if a.timeout <= 0 {
+		return usagef("", "--timeout must be positive")
+	}
 	args = fs.Args()
 	if len(args) == 0 {
-		return usagef("", "no command given")
+		return a.cmdStatus(ctx, nil) // as hostnamectl
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -198,6 +209,7 @@ func (a *app) flagSet(cmd string) *flag.FlagSet {
 	fs.SetOutput(io.Discard) // report prints errors and usage itself
 	fs.StringVar(&a.bus, "bus", a.bus, "")
 	fs.BoolVar(&a.json, "json", a.json, "")
+	fs.DurationVar(&a.timeout, "timeout", a.timeout, "")
 	return fs
 }
 
@@ -222,6 +234,8 @@ func (a *app) parse(cmd string, fs *flag.FlagSet, args []string, min, max int) (
 		args = rest[1:]
 	}
 	switch {
+	case a.timeout <= 0:
+		return nil, usagef(cmd, "%s: --timeout must be positive", cmd)
 	case len(pos) < min:
 		return nil, usagef(cmd, "%s: missing argument", cmd)
 	case max >= 0 && len(pos) > max:

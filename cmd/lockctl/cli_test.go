@@ -25,12 +25,12 @@ func TestUsageErrors(t *testing.T) {
 		wantErr   string // in stderr
 		wantUsage string // the usage line names this
 	}{
-		{nil, "no command given", "COMMAND"},
 		{[]string{"frob"}, `unknown command "frob"`, "lockctl help"},
 		{[]string{"--frob", "status"}, "flag provided but not defined: -frob", "COMMAND"},
-		{[]string{"status", "extra"}, `status: unexpected argument "extra"`, "lockctl [--bus system|session|ADDRESS] [--json] status"},
+		{[]string{"status", "extra"}, `status: unexpected argument "extra"`, "lockctl [--bus system|session|sim|ADDRESS] [--timeout DURATION] [--json] status"},
 		{[]string{"status", "--frob"}, "status: flag provided but not defined", "status"},
 		{[]string{"lock", "--timeout", "0s"}, "lock: --timeout must be positive", "lock [--no-wait]"},
+		{[]string{"--timeout", "-1s", "status"}, "--timeout must be positive", "COMMAND"},
 		{[]string{"unlock", "--timeout", "soon"}, "invalid value", "unlock [--no-wait]"},
 		{[]string{"setup", "1234"}, `setup: unexpected argument "1234"`, "setup"},
 		{[]string{"code"}, "code: missing subcommand", "code add"},
@@ -53,7 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sim", "press", ""}, "KEYS is empty", "sim press KEYS"},
 		{[]string{"sim", "door", "ajar"}, `want open or closed, not "ajar"`, "sim door open|closed"},
 		{[]string{"sim", "jam", "yes"}, `want on or off, not "yes"`, "sim jam on|off"},
-		{[]string{"--bus", "nowhere", "status"}, `--bus "nowhere": want system, session or a D-Bus address`, "COMMAND"},
+		{[]string{"--bus", "nowhere", "status"}, `--bus "nowhere": want system, session, sim or a D-Bus address`, "COMMAND"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestFlagsAnywhere(t *testing.T) {
 		{[]string{"--", "-3"}, false, "system", []string{"-3"}},
 	}
 	for _, tt := range tests {
-		a := &app{bus: "system"}
+		a := &app{bus: "system", timeout: defaultTimeout}
 		pos, err := a.parse("code remove", a.flagSet("code remove"), tt.args, 1, 1)
 		if err != nil {
 			t.Errorf("%v: %v", tt.args, err)

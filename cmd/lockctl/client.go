@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -37,30 +38,42 @@ const (
 
 // client is lockctl's connection to lockd's object.
 type client struct {
-	conn *dbus.Conn
-	obj  dbus.BusObject
+	conn    *dbus.Conn
+	obj     dbus.BusObject
+	bus     bus
+	timeout time.Duration // for each call, as busctl --timeout
 }
 
 // connect dials the bus once per invocation.
-func (a *app) connect() (*client, error) {
+func (a *app) connect(ctx context.Context) (*client, error) {
 	if a.cl != nil {
 		return a.cl, nil
 	}
-	conn, err := dial(a.bus)
+	b, err := resolveBus(a.bus)
 	if err != nil {
 		return nil, err
 	}
-	a.cl = &client{conn: conn, obj: conn.Object(busName, objectPath)}
+	conn, err := dial(ctx, b, a.timeout)
+	if err != nil {
+		return nil, err
+	}
+	a.cl = &client{conn: conn, obj: conn.Object(busName, objectPath), bus: b, timeout: a.timeout}
 	return a.cl, nil
 }
 
 func (c *client) close() { _ = c.conn.Close() }
 
 // call calls iface.method on lockd and stores its reply in out.
+// lockd must answer within c.timeout.
 func (c *client) call(ctx context.Context, iface, method string, args []any, out ...any) error {
-	call := c.obj.CallWithContext(ctx, iface+"."+method, 0, args...)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	call := c.obj.CallWithContext(cctx, iface+"."+method, 0, args...)
 	if call.Err != nil {
-		return explain(iface, method, call.Err)
+		if ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+			return c.noAnswer()
+		}
+		return c.locate(explain(iface, method, call.Err))
 	}
 	if len(out) > 0 {
 		if err := call.Store(out...); err != nil {
@@ -68,6 +81,27 @@ func (c *client) call(ctx context.Context, iface, method string, args []any, out
 		}
 	}
 	return nil
+}
+
+// noAnswer is a call lockd did not answer in time: lockd hangs, is
+// stopped, or is not the program that owns the name.
+func (c *client) noAnswer() error {
+	return fmt.Errorf("lockd did not answer within %s on %s; is lockd running? (%s)", seconds(c.timeout), c.bus.where, c.bus.check)
+}
+
+// locate says on which bus lockd is missing or silent, and what to run.
+func (c *client) locate(err error) error {
+	var r *refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	switch r.name {
+	case errServiceUnknown, errNameHasNoOwner:
+		return fmt.Errorf("lockd is not running on %s (nobody owns %s): %s", c.bus.where, busName, c.bus.start)
+	case errNoReply:
+		return c.noAnswer()
+	}
+	return err
 }
 
 // props reads every property of iface.

@@ -42,7 +42,7 @@ func (a *app) codeAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (a *app) codeList(ctx context.Context, args []string) error {
 	if _, err := a.parse("code list", a.flagSet("code list"), args, 0, 0); err != nil {
 		return err
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (a *app) codeByID(ctx context.Context, sub string, args []string) error {
 	if err != nil || id == 0 {
 		return usagef(cmd, "%s: ID must be a code id as shown by 'lockctl code list', not %q", cmd, pos[0])
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (a *app) codeResetLockout(ctx context.Context, args []string) error {
 	if _, err := a.parse("code reset-lockout", a.flagSet("code reset-lockout"), args, 0, 0); err != nil {
 		return err
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -11,30 +10,12 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 // openPTY returns the master and the slave of a new pseudo-terminal.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	t.Cleanup(func() { m.Close() })
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("ptsname: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open pts: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return m, s
-}
+func openPTY(t *testing.T) (master, slave *os.File) { return testtool.OpenPTY(t) }
 
 // ptyOutput collects what the program writes to the terminal.
 type ptyOutput struct {

@@ -333,10 +333,12 @@ func TestE2EPermissions(t *testing.T) {
 	r.wantAs(r.admin(), 0, "", "code", "list")
 }
 
-// TestE2EUsage: the real binary's usage errors exit 2.
+// TestE2EUsage: the real binary's usage errors exit 2; lockctl alone is
+// lockctl status, as hostnamectl.
 func TestE2EUsage(t *testing.T) {
 	r := newRig(t)
-	for _, args := range [][]string{{}, {"frob"}, {"status", "--frob"}, {"code"}, {"sim", "door", "ajar"}} {
+	wantOutput(t, r.want(0, ""), "State: locked", "Health: ok")
+	for _, args := range [][]string{{"frob"}, {"status", "--frob"}, {"code"}, {"sim", "door", "ajar"}} {
 		res := r.want(2, "", args...)
 		wantOutput(t, res, "usage: lockctl")
 	}

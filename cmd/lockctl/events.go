@@ -39,7 +39,7 @@ func (c *client) subscribeEvents(ctx context.Context) (*eventStream, error) {
 	}
 	if err := c.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&s.owner); err != nil {
 		s.close()
-		return nil, explain("org.freedesktop.DBus", "GetNameOwner", err)
+		return nil, c.locate(explain("org.freedesktop.DBus", "GetNameOwner", err))
 	}
 	return s, nil
 }

@@ -24,7 +24,7 @@ func (a *app) cmdLog(ctx context.Context, args []string) error {
 	if *n < 0 {
 		return usagef("log", "log: -n must be >= 0")
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -15,14 +15,10 @@ import (
 func (a *app) cmdMove(ctx context.Context, cmd string, args []string) error {
 	fs := a.flagSet(cmd)
 	noWait := fs.Bool("no-wait", false, "")
-	timeout := fs.Duration("timeout", 30*time.Second, "")
 	if _, err := a.parse(cmd, fs, args, 0, 0); err != nil {
 		return err
 	}
-	if *timeout <= 0 {
-		return usagef(cmd, "%s: --timeout must be positive", cmd)
-	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -55,7 +51,7 @@ func (a *app) cmdMove(ctx context.Context, cmd string, args []string) error {
 		if v, err := c.prop(ctx, ifaceLock, "State"); err == nil {
 			state, _ = v.Value().(string)
 		}
-	} else if state, err = c.waitState(ctx, w, mw, *timeout); err != nil {
+	} else if state, err = c.waitState(ctx, w, mw, a.timeout); err != nil {
 		return err
 	}
 	if a.json {

@@ -11,7 +11,7 @@ func (a *app) cmdSetup(ctx context.Context, args []string) error {
 	if _, err := a.parse("setup", a.flagSet("setup"), args, 0, 0); err != nil {
 		return err
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (a *app) cmdSim(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	if _, err := a.parse("status", a.flagSet("status"), args, 0, 0); err != nil {
 		return err
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}

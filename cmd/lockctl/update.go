@@ -48,7 +48,7 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 		}
 		defer bundle.Close()
 	}
-	c, err := a.connect()
+	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
