@@ -27,21 +27,11 @@ func attackBench(ctx context.Context, bin string) error {
 	if err != nil {
 		return err
 	}
-	addr, stopBus, err := privateBus(ctx)
+	addr, lockd, stop, err := lockdOnPrivateBus(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer stopBus()
-	dir, err := os.MkdirTemp("", "lockbench-attack")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	lockd, _, err := startLockd(ctx, bin, dir, "--bus", addr)
-	if err != nil {
-		return err
-	}
-	defer stopLockd(lockd)
+	defer stop()
 	self, cleanup, err := exportSelf()
 	if err != nil {
 		return err

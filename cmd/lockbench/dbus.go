@@ -62,25 +62,37 @@ func privateBus(ctx context.Context) (string, func(), error) {
 // dbusBench runs lockd on a private bus and measures the load and the
 // round-trip latencies of issue 4.
 func dbusBench(ctx context.Context, bin string) error {
-	addr, stopBus, err := privateBus(ctx)
+	addr, _, stop, err := lockdOnPrivateBus(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer stopBus()
-	dir, err := os.MkdirTemp("", "lockbench-dbus")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	lockd, _, err := startLockd(ctx, bin, dir, "--bus", addr)
-	if err != nil {
-		return err
-	}
-	defer stopLockd(lockd)
+	defer stop()
 	if err := latency(addr); err != nil {
 		return err
 	}
 	return load(ctx, addr)
+}
+
+// lockdOnPrivateBus starts a private bus and lockd --sim on it, with a
+// fresh state directory; it returns the bus address, lockd's process and
+// a function that stops both and removes the directory.
+func lockdOnPrivateBus(ctx context.Context, bin string) (string, *exec.Cmd, func(), error) {
+	addr, stopBus, err := privateBus(ctx)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "lockbench-dbus")
+	if err != nil {
+		stopBus()
+		return "", nil, nil, err
+	}
+	lockd, _, err := startLockd(ctx, bin, dir, "--bus", addr)
+	if err != nil {
+		os.RemoveAll(dir)
+		stopBus()
+		return "", nil, nil, err
+	}
+	return addr, lockd, func() { stopLockd(lockd); os.RemoveAll(dir); stopBus() }, nil
 }
 
 func connect(addr string) (*dbus.Conn, error) {
