@@ -1,9 +1,6 @@
 package codes
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // MaxUses bounds AddOptions.Uses.
 const MaxUses = 1_000_000
@@ -34,10 +31,10 @@ type AddOptions struct {
 // validate checks o and returns it normalised (one-time: Uses = 1).
 func (o AddOptions) validate() (AddOptions, error) {
 	bad := func(format string, args ...any) (AddOptions, error) {
-		return o, fmt.Errorf("codes: "+format+": %w", append(args, ErrInvalid)...)
+		return o, invalidf("codes: "+format, args...)
 	}
 	if !o.Kind.Valid() {
-		return bad("unknown kind %q", o.Kind)
+		return bad("unknown kind %q: want %s", o.Kind, kindList)
 	}
 	if o.Kind == KindAdmin {
 		return bad("the admin code is set with SetAdmin")

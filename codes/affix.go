@@ -70,7 +70,7 @@ func (s *Store) checkUnambiguous(ctx context.Context, tx *sql.Tx, code string) e
 			return fmt.Errorf("codes: check code: %w", err)
 		}
 		if found {
-			return fmt.Errorf("codes: %w", ErrAmbiguous)
+			return fmt.Errorf("codes: %w, so the keypad could not tell them apart: choose other digits", ErrAmbiguous)
 		}
 	}
 	err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM affixes WHERE affix = ?)", s.dig.affix(code)).Scan(&found)
@@ -78,7 +78,7 @@ func (s *Store) checkUnambiguous(ctx context.Context, tx *sql.Tx, code string) e
 		return fmt.Errorf("codes: check code: %w", err)
 	}
 	if found {
-		return fmt.Errorf("codes: %w", ErrAmbiguous)
+		return fmt.Errorf("codes: %w, so the keypad could not tell them apart: choose other digits", ErrAmbiguous)
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package codes
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors callers tell apart. Messages never contain code digits.
 var (
@@ -56,19 +59,31 @@ const (
 	RuleCommon    = "common"     // one of the 20 most common PINs
 )
 
+// ruleText explains each rule in a sentence for a person; the rule's name
+// is for programs (RuleError.Reason, the audit log), not repeated here.
 var ruleText = map[string]string{
-	RuleTooShort:  "too short (users at least 4 digits, admin at least 6)",
-	RuleTooLong:   "too long (at most 12 digits)",
-	RuleNotDigits: "only the digits 0-9 are allowed",
-	RuleAllSame:   "all digits are the same",
-	RuleSequence:  "digits run straight up or down",
-	RuleCommon:    "one of the most common PINs",
+	RuleTooShort:  "code too short: a user code needs at least 4 digits, the admin code at least 6",
+	RuleTooLong:   "code too long: at most 12 digits",
+	RuleNotDigits: "a code holds only the digits 0-9",
+	RuleAllSame:   "code too easy to guess: all its digits are the same",
+	RuleSequence:  "code too easy to guess: its digits are a sequence, straight up or down",
+	RuleCommon:    "code too easy to guess: it is one of the most common PINs",
 }
 
-// Error names the rule and explains it.
-func (e *RuleError) Error() string {
-	return "codes: weak code: " + e.Reason + ": " + ruleText[e.Reason]
-}
+// Error explains the rule.
+func (e *RuleError) Error() string { return "codes: " + ruleText[e.Reason] }
 
 // Unwrap makes errors.Is(err, ErrWeakCode) true.
 func (e *RuleError) Unwrap() error { return ErrWeakCode }
+
+// invalid is an ErrInvalid whose text says what is wrong without
+// repeating "invalid argument" after it.
+type invalid struct{ msg string }
+
+func (e *invalid) Error() string        { return e.msg }
+func (e *invalid) Is(target error) bool { return target == ErrInvalid }
+
+// invalidf returns an error that matches ErrInvalid with errors.Is.
+func invalidf(format string, args ...any) error {
+	return &invalid{msg: fmt.Sprintf(format, args...)}
+}

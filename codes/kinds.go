@@ -29,6 +29,9 @@ const (
 	KindDuress Kind = "duress"
 )
 
+// kindList names the kinds Add takes, for messages.
+const kindList = "user, scheduled, expiring, one-time, limited or duress"
+
 // Valid reports whether k is one of the kinds above.
 func (k Kind) Valid() bool {
 	switch k {
@@ -86,7 +89,7 @@ func ParseWeekdays(s string) (Weekdays, error) {
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("codes: weekday %q: want sun..sat: %w", f, ErrInvalid)
+			return 0, invalidf("codes: unknown weekday %q: want days mon..sun, comma-separated, like \"mon,tue\"", f)
 		}
 	}
 	return w, nil
@@ -100,7 +103,7 @@ type TimeOfDay int
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	t, err := time.Parse("15:04", s)
 	if err != nil {
-		return 0, fmt.Errorf("codes: time of day %q: want HH:MM: %w", s, ErrInvalid)
+		return 0, invalidf("codes: time of day %q: want HH:MM", s)
 	}
 	return TimeOfDay(t.Hour()*60 + t.Minute()), nil
 }

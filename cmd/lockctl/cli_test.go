@@ -39,6 +39,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"code", "add", "--from", "25:00"}, `--from "25:00": want HH:MM`, "code add"},
 		{[]string{"code", "add", "--valid-until", "tomorrow"}, `--valid-until "tomorrow"`, "code add"},
 		{[]string{"code", "add", "--uses", "0"}, "--uses must be at least 1", "code add"},
+		{[]string{"code", "add", "--kind", "weekly"}, `code add: --kind "weekly": want one of user, scheduled, expiring, one-time, limited, duress`, "code add"},
+		{[]string{"code", "add", "--weekdays", "mon,funday"}, `code add: --weekdays "mon,funday": "funday" is not a day: want days of mon tue wed thu fri sat sun, comma-separated, like mon,fri`, "code add"},
 		{[]string{"code", "remove"}, "code remove: missing argument", "code remove ID"},
 		{[]string{"code", "remove", "x"}, `ID must be a code id`, "code remove ID"},
 		{[]string{"code", "enable", "0"}, `ID must be a code id`, "code enable ID"},

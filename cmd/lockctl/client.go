@@ -145,9 +145,9 @@ func (r *refusal) Error() string {
 		return "permission denied: " + r.denied()
 	case wire.ErrInvalidArgs, wire.ErrDoorOpen, wire.ErrFull, wire.ErrUnavailable,
 		wire.ErrBusy, wire.ErrNothingPending, wire.ErrBundleRefused:
-		return r.msg
+		return forPerson(r.msg)
 	case wire.ErrUnprovisioned:
-		return r.msg + " (run 'lockctl setup' first)"
+		return forPerson(r.msg) + " (run 'lockctl setup' first)"
 	case errServiceUnknown, errNameHasNoOwner:
 		return "lockd is not running on this bus (" + busName + " has no owner)"
 	case errNoReply:
@@ -157,6 +157,23 @@ func (r *refusal) Error() string {
 		return fmt.Sprintf("%s: %s", what, r.name)
 	}
 	return fmt.Sprintf("%s: %s", what, r.msg)
+}
+
+// innerPrefixes are where in lockd an error arose ("codes: add: "): right
+// for lockd's log, noise for the person who ran the command.
+var innerPrefixes = []string{"codes: ", "add: ", "remove: ", "lock: ", "dbusapi: ", "updater: "}
+
+// forPerson is lockd's reason without its internal prefixes.
+func forPerson(msg string) string {
+	for again := true; again; {
+		again = false
+		for _, p := range innerPrefixes {
+			if rest, ok := strings.CutPrefix(msg, p); ok {
+				msg, again = rest, true
+			}
+		}
+	}
+	return msg
 }
 
 // denied says what was refused and who may do it, after the shipped

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,6 +24,9 @@ func (f addFlags) options() (map[string]dbus.Variant, error) {
 	const cmd = "code add"
 	o := map[string]dbus.Variant{}
 	if f.weekdays != "" {
+		if err := checkWeekdays(f.weekdays); err != nil {
+			return nil, err
+		}
 		o["weekdays"] = dbus.MakeVariant(f.weekdays)
 	}
 	for _, t := range []struct{ key, val string }{{"from", f.from}, {"until", f.until}} {
@@ -54,9 +58,28 @@ func (f addFlags) options() (map[string]dbus.Variant, error) {
 	kind := f.kind
 	if kind == "" {
 		kind = inferKind(f)
+	} else if !slices.Contains(addKinds, kind) {
+		return nil, usagef(cmd, "code add: --kind %q: want one of %s", kind, strings.Join(addKinds, ", "))
 	}
 	o["kind"] = dbus.MakeVariant(kind)
 	return o, nil
+}
+
+// addKinds are the kinds Codes1.Add takes (wire.OptKind), in help order.
+var addKinds = []string{"user", "scheduled", "expiring", "one-time", "limited", "duress"}
+
+// weekdayNames are the day names Codes1.Add takes, Monday first.
+var weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// checkWeekdays refuses what lockd would refuse, as a usage error that
+// says once what the days are.
+func checkWeekdays(s string) error {
+	for _, d := range strings.Split(s, ",") {
+		if !slices.Contains(weekdayNames, strings.ToLower(strings.TrimSpace(d))) {
+			return usagef("code add", "code add: --weekdays %q: %q is not a day: want days of mon tue wed thu fri sat sun, comma-separated, like mon,fri", s, d)
+		}
+	}
+	return nil
 }
 
 // inferKind picks the kind the other options imply, so `code add --uses 1`

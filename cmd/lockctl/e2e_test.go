@@ -22,6 +22,14 @@ func wantOutput(t *testing.T, res result, wants ...string) {
 	}
 }
 
+// wantStderr fails the test unless lockctl's stderr is exactly want.
+func wantStderr(t *testing.T, res result, want string) {
+	t.Helper()
+	if res.stderr != want {
+		t.Errorf("stderr %q, want %q", res.stderr, want)
+	}
+}
+
 // statusJSON reads `lockctl --json status`.
 func (r *rig) statusJSON(u who) lockStatus {
 	r.t.Helper()
@@ -87,8 +95,15 @@ func TestE2ECodes(t *testing.T) {
 	id := strconv.FormatUint(uint64(added.ID), 10)
 	res = r.want(0, "7349\n", "code", "add", "--label", "dog walker", "--weekdays", "mon,wed", "--from", "08:00", "--until", "09:30")
 	wantOutput(t, res, "Added code", "(scheduled)", "keypad slot")
-	r.want(1, userCode+"\n", "code", "add", "--label", "again") // duplicate: lockd says why
-	r.want(1, "5318\n", "code", "add", "--kind", "frob")
+	// Refusals are one sentence each, without lockd's internal prefixes;
+	// a collision keeps saying what it cost.
+	res = r.want(1, userCode+"\n", "code", "add", "--label", "again")
+	wantStderr(t, res, "lockctl: code already in use; counted as a wrong entry\n")
+	res = r.want(1, userCode+"1\n", "code", "add", "--label", "longer")
+	wantStderr(t, res, "lockctl: code starts or ends another code, so the keypad could not tell them apart: choose other digits; counted as a wrong entry\n")
+	res = r.want(1, "12\n", "code", "add", "--label", "short")
+	wantStderr(t, res, "lockctl: code too short: a user code needs at least 4 digits, the admin code at least 6\n")
+	r.want(2, "5318\n", "code", "add", "--kind", "frob")
 
 	res = r.want(0, "", "code", "list")
 	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
@@ -279,7 +294,7 @@ func TestE2EUpdate(t *testing.T) {
 	// Refused either way: the simulated unit may have no trusted key.
 	res = r.want(1, "", "update", "install", bundle)
 	if !strings.Contains(res.stderr, "lockctl: update install: bundle: not a lockd bundle") &&
-		!strings.Contains(res.stderr, "lockctl: update install: updater: trusted keys: bundle: no trusted keys") {
+		!strings.Contains(res.stderr, "lockctl: update install: trusted keys: bundle: no trusted keys") {
 		t.Errorf("install of a non-bundle:\n%s", res)
 	}
 	for _, sub := range []string{"approve", "reject"} {

@@ -240,7 +240,7 @@ func TestE2EUpdateReal(t *testing.T) {
 	res = r.want(0, "", "update", "status")
 	wantOutput(t, res, "Operation: rebooting", "Pending: 2.0.0 in slot B (armed, approved)")
 	res = r.want(1, "", "update", "install", v2)
-	wantOutput(t, res, "lockctl: update install: updater: busy")
+	wantOutput(t, res, "lockctl: update install: busy: ")
 	// The audit log has the requests and what the updater did.
 	res = r.want(0, "", "log", "-n", "30")
 	wantOutput(t, res, "update-install", "update-installed", "update-refused", "update-reject", "update-approve", "update-armed")

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -142,6 +144,10 @@ func Default() Config {
 // Load reads and checks the file at path on top of Default.
 func Load(path string) (Config, error) {
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}, fmt.Errorf("config: %s: %w: copy the annotated reference systemd/lockd.toml there "+
+			"(make install does), name another with --config FILE, or try lockd --sim (the simulated board needs none)", path, fs.ErrNotExist)
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -176,12 +182,51 @@ func decodeError(path string, err error) error {
 	if errors.As(err, &de) {
 		row, _ := de.Position()
 		key := strings.Join(de.Key(), ".")
+		if m := wrongType.FindStringSubmatch(de.Error()); m != nil && key != "" {
+			return fmt.Errorf("config: %s: %s: want %s, got %s (line %d)", path, key, goKind(m[2]), tomlKind(m[1]), row)
+		}
 		if key != "" {
 			return fmt.Errorf("config: %s:%d: key %q: %s", path, row, key, strings.TrimPrefix(de.Error(), "toml: "))
 		}
 		return fmt.Errorf("config: %s:%d: %s", path, row, strings.TrimPrefix(de.Error(), "toml: "))
 	}
 	return fmt.Errorf("config: %s: %w", path, err)
+}
+
+// wrongType is go-toml's message for a value of the wrong type, which
+// names Go's struct field and type: nothing a person edited.
+var wrongType = regexp.MustCompile(`cannot decode TOML (\w+) into struct field \S+ of type (\S+)`)
+
+// goKind says what a Go field type wants, in TOML's words.
+func goKind(t string) string {
+	switch {
+	case t == "int":
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	case strings.HasPrefix(t, "[]"):
+		return "a list [...]"
+	case strings.HasPrefix(t, "config."):
+		return "a table [" + strings.ToLower(strings.TrimPrefix(t, "config.")) + "]"
+	}
+	return t
+}
+
+// tomlKind names a TOML value kind with its article.
+func tomlKind(k string) string {
+	switch k {
+	case "integer":
+		return "a number"
+	case "float":
+		return "a decimal number"
+	case "array":
+		return "a list"
+	case "inline", "table":
+		return "a table"
+	}
+	return "a " + k
 }
 
 // Check validates values that decode but make no sense.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 )
@@ -11,7 +13,9 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 		want      []string
 	}{
 		{"unknown key", "[lock]\nauto_relock = 5\nauto_relok = 3\n", []string{"lockd.toml:3", `"lock.auto_relok"`, "unknown key"}},
-		{"wrong type", "[lock]\n\nauto_relock = \"soon\"\n", []string{"lockd.toml:3", "lock.auto_relock"}},
+		{"wrong type", "[lock]\n\nauto_relock = \"soon\"\n", []string{"lockd.toml: lock.auto_relock: want a whole number, got a string (line 3)"}},
+		{"wrong type, a list", "[keypad]\nrows = \"GPIO17\"\n", []string{"lockd.toml: keypad.rows: want a list [...], got a string (line 2)"}},
+		{"wrong type, a flag", "[bolt]\nmotor_active_low = 1\n", []string{"lockd.toml: bolt.motor_active_low: want true or false, got a number (line 2)"}},
 		{"bad value", "[keypad]\ntype = \"usb\"\n", []string{"lockd.toml", "keypad.type", `"usb"`}},
 		{"negative relock", "[lock]\nauto_relock = -1\n", []string{"lock.auto_relock"}},
 		{"bad window", "[update]\nwindow = \"2am\"\n", []string{"update.window"}},
@@ -33,6 +37,16 @@ func TestParseErrorsNameFileLineAndKey(t *testing.T) {
 				t.Errorf("error %q does not start with the package name", err)
 			}
 		})
+	}
+}
+
+// TestLoadMissing: a missing file says what to do instead, once.
+func TestLoadMissing(t *testing.T) {
+	_, err := Load("/nonexistent/lockd.toml")
+	want := "config: /nonexistent/lockd.toml: file does not exist: copy the annotated reference systemd/lockd.toml there " +
+		"(make install does), name another with --config FILE, or try lockd --sim (the simulated board needs none)"
+	if err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load: %v\nwant %q, matching fs.ErrNotExist", err, want)
 	}
 }
 
