@@ -79,9 +79,13 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 #   apt dpkg               e2e/ fetches Debian's arm64 kernel, busybox, dbus-daemon
 #                          with apt-get download (own arm64 lists under .cache/e2e:
 #                          no multiarch set-up) and unpacks them with dpkg-deb
+#   rauc squashfs-tools openssl
+#                          make bench: lockbench installs the same image with
+#                          RAUC 1.8 (rauc bundle/service/install) beside lockd
 DEB_PKGS := gcc libc6-dev git dbus libglib2.0-bin systemd libubootenv-tool \
 	u-boot-tools gdisk util-linux mount zstd qemu-user \
 	u-boot-qemu qemu-system-arm dosfstools mtools e2fsprogs make apt dpkg \
+	rauc squashfs-tools openssl \
 	$(ARM64_PKGS) $(ARMV7_PKGS)
 
 # Commands `make test` checks for, as command:package.
