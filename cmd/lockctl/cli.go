@@ -37,7 +37,8 @@ var commands = []commandHelp{
 	{"status", "", "state, door, setup, lockout, keypad mode, health and recent events"},
 	{"lock", "[--no-wait]", "lock, and wait (up to --timeout) until the bolt is locked"},
 	{"unlock", "[--no-wait]", "unlock, and wait (up to --timeout) until the bolt is unlocked"},
-	{"setup", "", "set the admin code (prompted twice without echo, or read from stdin)"},
+	{"setup", "[--change]", "set the admin code of a new unit (prompted twice without echo, or read from stdin); " +
+		"a unit already set up refuses unless --change"},
 	{"code add", "[--label L] [--kind K] [--weekdays mon,tue] [--from HH:MM --until HH:MM] " +
 		"[--valid-from TIME] [--valid-until TIME] [--uses N]",
 		"add a code (prompted twice without echo, or read from stdin)"},
@@ -153,7 +154,7 @@ func (a *app) report(err error) int {
 		if h.cmd == "" {
 			fmt.Fprint(a.stdout, longHelp())
 		} else {
-			fmt.Fprintln(a.stdout, usage(h.cmd))
+			fmt.Fprint(a.stdout, helpOf(h.cmd))
 		}
 		return 0
 	case errors.As(err, &u):

@@ -95,8 +95,21 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	code, out, _ := runCLI(t, "", "code", "add", "--help")
-	if code != 0 || !strings.HasPrefix(out, "usage: lockctl") || !strings.Contains(out, "--valid-from") {
+	if code != 0 || !strings.HasPrefix(out, "usage: lockctl") {
 		t.Errorf("code add --help: exit %d, stdout:\n%s", code, out)
+	}
+	// Every option with what it does, and every kind.
+	for _, want := range []string{"  --label L            a name", "  --kind K             what the code is",
+		"  --weekdays mon,tue   the days", "  --from HH:MM ", "  --until HH:MM ", "  --valid-from TIME    an expiring",
+		"  --valid-until TIME   ... until", "  --uses N             how many times"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("code add --help lacks %q:\n%s", want, out)
+		}
+	}
+	for _, k := range addKinds {
+		if !strings.Contains(out, "  "+k+" ") {
+			t.Errorf("code add --help does not explain kind %s:\n%s", k, out)
+		}
 	}
 }
 

@@ -69,6 +69,13 @@ func TestE2ESetup(t *testing.T) {
 
 	res = r.want(0, adminCode+"\n", "setup")
 	wantOutput(t, res, "setup complete")
+	// Set up: setup refuses to replace the admin code; --change does.
+	res = r.want(1, "583016\n", "setup")
+	wantStderr(t, res, "lockctl: setup: this unit is already set up; to change its admin code run "+
+		"'lockctl setup --change', or on the keypad type * ADMIN # 3 NEW # NEW #\n")
+	res = r.want(0, "583016\n", "setup", "--change")
+	wantOutput(t, res, "Admin code changed.")
+	r.want(0, adminCode+"\n", "setup", "--change")
 	res = r.want(0, "", "status")
 	wantOutput(t, res, "Provisioned: yes")
 	if strings.Contains(res.stdout, "SETUP INCOMPLETE") {
@@ -323,7 +330,7 @@ func TestE2EPermissions(t *testing.T) {
 				t.Errorf("as %s: want permission denied naming lockd-admin:\n%s", u.name, res)
 			}
 		}
-		for _, stdinArgs := range [][]string{{"setup"}, {"code", "add"}} {
+		for _, stdinArgs := range [][]string{{"setup", "--change"}, {"code", "add"}} {
 			res := r.wantAs(u, 1, "5318\n", stdinArgs...)
 			wantOutput(t, res, "permission denied")
 		}
