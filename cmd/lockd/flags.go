@@ -14,6 +14,7 @@ const synopsis = `usage: lockd [--config FILE] [--sim] [--state-dir DIR] [--bus 
        lockd factory-init --state-dir DIR [--user USER] [--force]
        lockd bootenv [--fw-env-config FILE] print [NAME...] | set NAME=VALUE...
        lockd bundle keygen|create|inspect|verify ...
+       lockd selftest [--config FILE] [--state-dir DIR] [--sim]
 `
 
 // parseFlags parses the daemon's command line.

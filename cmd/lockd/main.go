@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string) error {
 			return exitStatus(ubootenv.Main(ctx, args[1:], os.Stdout, os.Stderr)).err()
 		case "bundle":
 			return exitStatus(bundle.Main(ctx, args[1:], os.Stdout, os.Stderr)).err()
+		case "selftest":
+			return selftestCmd(ctx, args[1:], os.Stdin, os.Stdout, os.Stderr)
 		}
 	}
 	o, err := parseFlags(args, os.Stdout, os.Stderr)
