@@ -66,7 +66,16 @@ func (u *Updater) trialStep(ctx context.Context) {
 		u.healthy = now
 	}
 	healthySince, from := u.healthy, u.trialFrom
+	// Waiting says when the trial commits, as a moment that stays the same
+	// while lockd stays healthy: one property change per change of health,
+	// and the client counts the seconds down itself.
+	why := trialWaiting(herr, healthySince.Add(u.cfg.CommitAfter))
+	changed := u.waiting != why
+	u.waiting = why
 	u.mu.Unlock()
+	if changed {
+		u.notify()
+	}
 	if !healthySince.IsZero() && now.Sub(healthySince) >= u.cfg.CommitAfter {
 		err := u.commit(ctx)
 		if err == nil {
@@ -87,13 +96,25 @@ func (u *Updater) trialStep(ctx context.Context) {
 		u.log.Error("updater: giving up the trial", "reason", reason)
 		u.mu.Lock()
 		u.trial = false // once
-		u.op = "trial-failed"
+		u.op, u.waiting = "trial-failed", ""
 		u.mu.Unlock()
 		u.notify()
 		if u.cfg.GiveUp != nil {
 			u.cfg.GiveUp(reason)
 		}
 	}
+}
+
+// TrialCommitsAt starts Status.Waiting during a healthy trial; an RFC 3339
+// time follows: when the trial commits if lockd stays healthy.
+const TrialCommitsAt = "healthy running; the trial commits at "
+
+// trialWaiting is Status.Waiting during a trial.
+func trialWaiting(health error, commitAt time.Time) string {
+	if health != nil {
+		return "lockd to be healthy (" + health.Error() + ") before the trial can commit"
+	}
+	return TrialCommitsAt + commitAt.UTC().Format(time.RFC3339)
 }
 
 // commit makes the trial slot the committed one: the bootloader first
@@ -116,7 +137,7 @@ func (u *Updater) commit(ctx context.Context) error {
 	// until the next install overwrites it.
 	u.trial = false
 	u.committed = u.booted
-	u.op = "idle"
+	u.op, u.waiting = "idle", ""
 	if err := u.save(s); err != nil {
 		// The bootloader is committed: the next start finishes the state.
 		u.log.Error("updater: committed, but the state file was not updated", "err", err)

@@ -163,8 +163,8 @@ func TestE2EUpdateReal(t *testing.T) {
 	events := r.events()
 
 	res := r.want(0, "", "update", "status")
-	wantOutput(t, res, "Booted slot: A", "Operation: idle", "Slot A: booted=true committed=true state=good version=1.0.0",
-		"Slot B: booted=false committed=false state=empty", "Pending: none", "Reboot policy: approve", "Last error: none", "first-boot")
+	wantOutput(t, res, "Booted slot: A", "Operation: idle", "A     good       yes     yes        1.0.0",
+		"B     empty      no      no         -", "Pending: none", "Reboot policy: approve", "Last error: none", "first-boot")
 
 	// Install v2: lockctl passes the descriptor, shows progress, ends pending.
 	v2 := u.writeBundle(t, "2.0.0", unitCompatible)
@@ -181,7 +181,7 @@ func TestE2EUpdateReal(t *testing.T) {
 			break
 		}
 	}
-	wantOutput(t, res, "Operation: pending", "Slot B: booted=false committed=false state=installed version=2.0.0",
+	wantOutput(t, res, "Operation: pending", "B     installed  no      no         2.0.0",
 		"Pending: 2.0.0 in slot B (installed, not approved)", "Waiting for: approval (lockctl update approve)", "installed    B 2.0.0")
 	res = r.want(0, "", "--json", "update", "status")
 	wantOutput(t, res, `"operation": "pending"`, `"booted_slot": "A"`, `"version": "2.0.0"`, `"approved": false`,
@@ -192,7 +192,7 @@ func TestE2EUpdateReal(t *testing.T) {
 	wantOutput(t, res, "Update rejected.")
 	r.waitEvent(events, "update-rejected")
 	res = r.want(0, "", "update", "status")
-	wantOutput(t, res, "Operation: idle", "Slot B: booted=false committed=false state=empty", "Pending: none", "rejected     B 2.0.0")
+	wantOutput(t, res, "Operation: idle", "B     empty      no      no         -", "Pending: none", "rejected     B 2.0.0")
 	res = r.want(1, "", "update", "approve")
 	wantOutput(t, res, "lockctl: update approve: no update is pending")
 

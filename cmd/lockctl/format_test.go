@@ -81,6 +81,19 @@ Last events: 2026-11-03 13:59:00  locked           dbus        uid=0
 	}
 }
 
+// TestStatusJammed: a jam is not "Health: ok": status says what happened
+// and how to recover.
+func TestStatusJammed(t *testing.T) {
+	props := map[string]dbus.Variant{"State": v("jammed"), "Provisioned": v(true), "Mode": v("idle"), "Health": v([]string{})}
+	var b bytes.Buffer
+	writeStatus(&b, newLockStatus(props, time.Now()))
+	want := "     Health: bolt: jammed: lockd stopped the motor and left the bolt where it is; " +
+		"clear what blocks it, then run 'lockctl lock' or 'lockctl unlock'\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("status of a jammed lock lacks %q:\n%s", want, &b)
+	}
+}
+
 func TestStatusJSON(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := newLockStatus(map[string]dbus.Variant{
@@ -343,8 +356,9 @@ func TestUpdateStatus(t *testing.T) {
 	want := `  Booted slot: A
     Operation: writing
      Progress: 42%
-       Slot A: booted=true state=good version=1.2.0
-       Slot B: booted=false state=installed version=1.3.0
+        Slots: SLOT  STATE      BOOTED  COMMITTED  VERSION
+               A     good       yes     -          1.2.0
+               B     installed  no      -          1.3.0
       Pending: 1.3.0 in slot B (installed, not approved)
 Reboot policy: approve
   Waiting for: approval (lockctl update approve)

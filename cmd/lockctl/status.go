@@ -75,6 +75,19 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	return nil
 }
 
+// boltProblems says what a jammed or lost bolt needs from a person.
+func boltProblems(state string) []string {
+	switch state {
+	case "jammed":
+		return []string{"bolt: jammed: lockd stopped the motor and left the bolt where it is; " +
+			"clear what blocks it, then run 'lockctl lock' or 'lockctl unlock'"}
+	case "unknown":
+		return []string{"bolt: position unknown (neither limit switch is closed); " +
+			"check the switches and the bolt, then run 'lockctl lock'"}
+	}
+	return nil
+}
+
 // writeStatus prints s like hostnamectl.
 func writeStatus(w io.Writer, s lockStatus) {
 	door := "closed"
@@ -93,9 +106,12 @@ func writeStatus(w io.Writer, s lockStatus) {
 		lockout = fmt.Sprintf("%s (until %s)", humanDuration(time.Duration(s.LockoutSeconds)*time.Second),
 			s.LockedOutUntil.Local().Format("15:04:05"))
 	}
+	// The bolt's own trouble is health too, though lockd reports it as
+	// State: a jam needs a person, and says what to do.
+	problems := append(boltProblems(s.State), s.Health...)
 	health := "ok"
-	if len(s.Health) > 0 {
-		health = strings.Join(s.Health, "\n")
+	if len(problems) > 0 {
+		health = strings.Join(problems, "\n")
 	}
 	var ev []string
 	for _, e := range s.Events {

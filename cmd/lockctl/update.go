@@ -185,6 +185,52 @@ func (a *app) updateStatus(ctx context.Context, c *client) error {
 	return nil
 }
 
+// slotTable lays the slots out in columns, as `rauc status` does; the
+// version, the one cell of any length, comes last.
+func slotTable(slots map[string]map[string]any) string {
+	const row = "%-4s  %-9s  %-6s  %-9s  %s"
+	lines := []string{fmt.Sprintf(row, "SLOT", "STATE", "BOOTED", "COMMITTED", "VERSION")}
+	for _, name := range sortedKeys(slots) {
+		d := slots[name]
+		version := orDash(fmt.Sprint(d[wire.KeyVersion]))
+		if d[wire.KeyVersion] == nil {
+			version = "-"
+		}
+		if sv, ok := d[wire.KeySecurityVersion]; ok {
+			version += fmt.Sprintf(" (security version %v)", sv)
+		}
+		state, _ := d[wire.KeyState].(string)
+		lines = append(lines, fmt.Sprintf(row, name, orDash(state), yesNo(d[wire.KeyBooted]), yesNo(d[wire.KeyCommitted]), version))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// yesNo says a boolean a slot may leave out.
+func yesNo(v any) string {
+	b, ok := v.(bool)
+	switch {
+	case !ok:
+		return "-"
+	case b:
+		return "yes"
+	}
+	return "no"
+}
+
+// trialCommitsAt is updater.TrialCommitsAt (TestTrialCommitsAtMatches):
+// lockctl does not link the updater.
+const trialCommitsAt = "healthy running; the trial commits at "
+
+// trialCommitTime reads when a healthy trial commits from Waiting.
+func trialCommitTime(waiting string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(waiting, trialCommitsAt)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, rest)
+	return t, err == nil
+}
+
 // historyLines is how much history `update status` shows; --json has all.
 const historyLines = 10
 
@@ -193,15 +239,8 @@ func writeUpdateStatus(w io.Writer, u updateProps) {
 	if !u.idle() {
 		rows = append(rows, [2]string{"Progress", fmt.Sprintf("%d%%", u.Progress)})
 	}
-	for _, name := range sortedKeys(u.Slots) {
-		var s string
-		for i, k := range sortedKeys(u.Slots[name]) {
-			if i > 0 {
-				s += " "
-			}
-			s += fmt.Sprintf("%s=%v", k, u.Slots[name][k])
-		}
-		rows = append(rows, [2]string{"Slot " + name, orDash(s)})
+	if len(u.Slots) > 0 {
+		rows = append(rows, [2]string{"Slots", slotTable(u.Slots)})
 	}
 	pending := "none"
 	if p := u.Pending; p != nil {
@@ -212,7 +251,10 @@ func writeUpdateStatus(w io.Writer, u updateProps) {
 		pending = fmt.Sprintf("%s in slot %s (%s, %s)", orDash(p.Version), orDash(p.Slot), orDash(p.Phase), approved)
 	}
 	rows = append(rows, [2]string{"Pending", pending}, [2]string{"Reboot policy", orDash(u.Policy)})
-	if u.Waiting != "" {
+	if at, ok := trialCommitTime(u.Waiting); ok {
+		rows = append(rows, [2]string{"Trial", fmt.Sprintf("commits in %s, at %s, if lockd stays healthy",
+			seconds(max(0, time.Until(at).Round(time.Second))), at.Local().Format("15:04:05"))})
+	} else if u.Waiting != "" {
 		rows = append(rows, [2]string{"Waiting for", u.Waiting})
 	}
 	rows = append(rows, [2]string{"Last error", orNone(u.LastError)})
@@ -298,10 +340,11 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File, downgrad
 		if !returned || !u.idle() {
 			continue
 		}
-		pr.end()
 		if err := u.installResult(); err != nil {
+			pr.end()
 			return err
 		}
+		pr.done()
 		if a.json {
 			return printJSON(a.stdout, u)
 		}
@@ -334,15 +377,39 @@ func (p *progress) show(u updateProps) {
 	if p.quiet || u.idle() {
 		return
 	}
-	line := fmt.Sprintf("%s: %3d%%", sanitize(u.Operation), u.Progress)
+	p.draw(sanitize(u.Operation), u.Progress)
+}
+
+// draw shows one step: a bar redrawn in place on a terminal, a line per
+// operation or tenth otherwise.
+func (p *progress) draw(op string, pct int64) {
 	switch {
 	case p.tty:
-		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
+		fmt.Fprintf(p.w, "\r%s\x1b[K", progressBar(op, pct))
 		p.drawn = true
-	case u.Operation != p.lastOp || u.Progress/10 != p.lastP/10:
-		fmt.Fprintln(p.w, line)
+	case op != p.lastOp || pct/10 != p.lastP/10:
+		fmt.Fprintf(p.w, "%s: %3d%%\n", op, pct)
 	}
-	p.lastOp, p.lastP = u.Operation, u.Progress
+	p.lastOp, p.lastP = op, pct
+}
+
+// done shows the finished install at 100 %: the last progress lockd
+// reports is the read-back's, short of it.
+func (p *progress) done() {
+	if !p.quiet {
+		p.draw("installed", 100)
+	}
+	p.end()
+}
+
+// barWidth is the bar's length in characters.
+const barWidth = 30
+
+// progressBar is "writing    [#########---------------]  30%".
+func progressBar(op string, pct int64) string {
+	pct = min(max(pct, 0), 100)
+	n := int(pct) * barWidth / 100
+	return fmt.Sprintf("%-10s [%s%s] %3d%%", op, strings.Repeat("#", n), strings.Repeat("-", barWidth-n), pct)
 }
 
 func (p *progress) end() {
