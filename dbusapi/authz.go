@@ -113,8 +113,8 @@ func (s *Service) checkIn(ctx context.Context, sender string, groups ...string) 
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", errNoCredentials, err)
 	}
-	if c.uid == 0 {
-		return 0, nil
+	if c.uid == 0 || (s.cfg.OwnUserIsAdmin && c.uid == s.ownUID) {
+		return c.uid, nil
 	}
 	var want []uint32
 	var lookupErr error

@@ -64,7 +64,7 @@ func (s *Service) serveOnce(ctx context.Context, f *feeds, up func()) error {
 // forConn returns a session: a Service that serves on conn, sharing s's
 // configuration and feeds.
 func (s *Service) forConn(conn *dbus.Conn) *Service {
-	c := &Service{cfg: s.cfg, conn: conn, log: s.log, now: s.now, adminGroup: s.adminGroup,
+	c := &Service{cfg: s.cfg, conn: conn, log: s.log, now: s.now, adminGroup: s.adminGroup, ownUID: s.ownUID,
 		readerGroup: s.readerGroup, lookupGroup: s.lookupGroup, userGroups: s.userGroups,
 		signatures: s.signatures, ready: s.ready, base: s.base}
 	c.credentials = c.busCredentials

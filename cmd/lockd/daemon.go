@@ -131,11 +131,11 @@ func daemon(ctx context.Context, o options) error {
 		log.Error("updater unavailable; updates are off", "err", err)
 		core.SetWarning("update", err.Error())
 	}
-	bus, busProblem, stopBus := whichBus(ctx, o.bus, o.sim, o.stateDir, log)
+	bus, private, busProblem, stopBus := whichBus(ctx, o.bus, o.sim, o.stateDir, log)
 	defer stopBus()
 	if busProblem != "" {
 		core.SetWarning("dbus", busProblem)
-	} else if err := serveBus(ctx, bus, core, store, simBoard, up, &busOK, log); err != nil {
+	} else if err := serveBus(ctx, bus, private, core, store, simBoard, up, &busOK, log); err != nil {
 		// The keypad and the bolt work without D-Bus; say what is missing.
 		log.Error("D-Bus unavailable; the lock runs from its keypad only", "err", err)
 		core.SetWarning("dbus", err.Error())
