@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"lockd.dev/lockd/internal/flagtext"
 )
 
 // app is one invocation of lockctl: its global options, its standard
@@ -250,9 +252,9 @@ func flagError(cmd string, err error) error {
 		return helpRequest{cmd: cmd}
 	}
 	if cmd == "" {
-		return usagef(cmd, "%v", err)
+		return usagef(cmd, "%s", flagtext.Message(err))
 	}
-	return usagef(cmd, "%s: %v", cmd, err)
+	return usagef(cmd, "%s: %s", cmd, flagtext.Message(err))
 }
 
 // subcommand splits args into a subcommand of group and the rest.

@@ -26,12 +26,12 @@ func TestUsageErrors(t *testing.T) {
 		wantUsage string // the usage line names this
 	}{
 		{[]string{"frob"}, `unknown command "frob"`, "lockctl help"},
-		{[]string{"--frob", "status"}, "flag provided but not defined: -frob", "COMMAND"},
+		{[]string{"--frob", "status"}, "lockctl: unknown option --frob\n", "COMMAND"},
 		{[]string{"status", "extra"}, `status: unexpected argument "extra"`, "lockctl [--bus system|session|sim|ADDRESS] [--timeout DURATION] [--json] status"},
-		{[]string{"status", "--frob"}, "status: flag provided but not defined", "status"},
+		{[]string{"status", "--frob"}, "lockctl: status: unknown option --frob\n", "status"},
 		{[]string{"lock", "--timeout", "0s"}, "lock: --timeout must be positive", "lock [--no-wait]"},
 		{[]string{"--timeout", "-1s", "status"}, "--timeout must be positive", "COMMAND"},
-		{[]string{"unlock", "--timeout", "soon"}, "invalid value", "unlock [--no-wait]"},
+		{[]string{"unlock", "--timeout", "soon"}, `unlock: invalid value "soon" for --timeout`, "unlock [--no-wait]"},
 		{[]string{"setup", "1234"}, `setup: unexpected argument "1234"`, "setup"},
 		{[]string{"code"}, "code: missing subcommand", "code add"},
 		{[]string{"code", "frob"}, `code: unknown subcommand "frob"`, "code list"},
@@ -46,7 +46,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"code", "enable", "0"}, `ID must be a code id`, "code enable ID"},
 		{[]string{"code", "disable", "1", "2"}, `unexpected argument "2"`, "code disable ID"},
 		{[]string{"log", "-n", "-1"}, "-n must be >= 0", "log [-n N]"},
-		{[]string{"log", "--tail"}, "flag provided but not defined: -tail", "log"},
+		{[]string{"log", "--tail"}, "log: unknown option --tail\n", "log"},
+		{[]string{"log", "-n"}, "log: this option needs a value: -n\n", "log"},
 		{[]string{"update"}, "update: missing subcommand", "update install [--allow-downgrade] FILE"},
 		{[]string{"update", "install"}, "update install: missing argument", "update install [--allow-downgrade] FILE"},
 		{[]string{"update", "status", "now"}, `unexpected argument "now"`, "update status"},
@@ -72,6 +73,10 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if !strings.HasPrefix(errOut, "lockctl: ") || !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr does not start with lockctl: and contain %q:\n%s", tt.wantErr, errOut)
+			}
+			// Said once, with the options spelled as the help spells them.
+			if n := strings.Count(errOut, "lockctl: "); n != 1 || strings.Contains(errOut, "flag provided") || strings.Contains(errOut, "for flag -") {
+				t.Errorf("stderr says the mistake %d times or in the flag package's words:\n%s", n, errOut)
 			}
 			if !strings.Contains(errOut, "\nusage: lockctl ") || !strings.Contains(errOut, tt.wantUsage) {
 				t.Errorf("stderr has no usage line naming %q:\n%s", tt.wantUsage, errOut)

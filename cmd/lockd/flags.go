@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"lockd.dev/lockd/internal/config"
+	"lockd.dev/lockd/internal/flagtext"
 )
 
 // synopsis is the usage of every form of lockd.
@@ -43,7 +44,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 func printDefaults(fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
+		line := "  " + flagtext.Option(f.Name)
 		if name != "" {
 			line += " " + name
 		}
@@ -69,7 +70,7 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return helpShown{}
 	case err != nil:
-		fmt.Fprintf(stderr, "%s: %s\n", fs.Name(), flagMessage(err))
+		fmt.Fprintf(stderr, "%s: %s\n", fs.Name(), flagtext.Message(err))
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 	default:
@@ -77,20 +78,6 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "Run '%s --help' for the options.\n", fs.Name())
 	return exitStatus(2)
-}
-
-// flagMessage spells flag's errors with the double dash lockd's help uses.
-func flagMessage(err error) string {
-	msg := err.Error()
-	for _, p := range []struct{ from, to string }{
-		{"flag provided but not defined: -", "unknown option --"},
-		{"flag needs an argument: -", "this option needs a value: --"},
-	} {
-		if strings.HasPrefix(msg, p.from) {
-			return p.to + strings.TrimPrefix(msg, p.from)
-		}
-	}
-	return strings.Replace(msg, " for flag -", " for --", 1)
 }
 
 // helpShown ends lockd with status 0 after the help was printed.
