@@ -34,7 +34,7 @@ func (o AddOptions) validate() (AddOptions, error) {
 		return o, invalidf("codes: "+format, args...)
 	}
 	if !o.Kind.Valid() {
-		return bad("unknown kind %q: want %s", o.Kind, kindList)
+		return bad("unknown kind %q: want %s", o.Kind, KindNames())
 	}
 	if o.Kind == KindAdmin {
 		return bad("the admin code is set with SetAdmin")

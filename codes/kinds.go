@@ -29,8 +29,22 @@ const (
 	KindDuress Kind = "duress"
 )
 
-// kindList names the kinds Add takes, for messages.
-const kindList = "user, scheduled, expiring, one-time, limited or duress"
+// AddKinds returns the kinds Add takes (every kind but the admin code's),
+// in the order help and messages list them.
+func AddKinds() []Kind {
+	return []Kind{KindUser, KindScheduled, KindExpiring, KindOneTime, KindLimited, KindDuress}
+}
+
+// KindNames lists the kinds Add takes for a person: "user, scheduled,
+// expiring, one-time, limited or duress".
+func KindNames() string {
+	k := AddKinds()
+	names := make([]string, len(k))
+	for i, n := range k {
+		names[i] = string(n)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // Valid reports whether k is one of the kinds above.
 func (k Kind) Valid() bool {

@@ -23,8 +23,9 @@ const (
 )
 
 // parseAddOptions reads Codes1.Add's options. The store validates the
-// combination (codes.AddOptions); this checks keys, types and bounds, and
-// names the key in every error.
+// combination (codes.AddOptions); this checks keys, types and bounds. Each
+// error is one sentence: the key and what it wants (busctl users read it
+// as it is), never the value sent.
 func parseAddOptions(opts map[string]dbus.Variant) (codes.AddOptions, *dbus.Error) {
 	o := codes.AddOptions{Kind: codes.KindUser}
 	keys := make([]string, 0, len(opts))
@@ -48,7 +49,7 @@ func setOption(o *codes.AddOptions, key string, v dbus.Variant) *dbus.Error {
 		if s, err = optString(key, v); err == nil {
 			o.Kind = codes.Kind(s)
 			if !o.Kind.Valid() {
-				err = fmt.Errorf("option %s: unknown kind %q", key, s)
+				err = fmt.Errorf("option %s: want %s", key, codes.KindNames())
 			}
 		}
 	case wire.OptWeekdays:
@@ -58,7 +59,7 @@ func setOption(o *codes.AddOptions, key string, v dbus.Variant) *dbus.Error {
 		var t codes.TimeOfDay
 		if s, err = optString(key, v); err == nil {
 			if t, err = codes.ParseTimeOfDay(s); err != nil {
-				err = fmt.Errorf("option %s: want HH:MM (00:00 to 23:59), got %q", key, s)
+				err = fmt.Errorf("option %s: want a time of day HH:MM, 00:00 to 23:59", key)
 			} else if key == wire.OptFrom {
 				o.From = t
 			} else {
@@ -118,7 +119,8 @@ func optWeekdays(key string, v dbus.Variant) (codes.Weekdays, error) {
 	}
 	w, err := codes.ParseWeekdays(s)
 	if err != nil {
-		return 0, fmt.Errorf("option %s: want days sun..sat like \"mon,tue\": %w", key, err)
+		// Said once, here: the store's text would say it again.
+		return 0, fmt.Errorf("option %s: want days of mon tue wed thu fri sat sun, as \"mon,fri\" or [\"mon\", \"fri\"]", key)
 	}
 	return w, nil
 }

@@ -2,6 +2,7 @@ package dbusapi
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -100,6 +101,34 @@ func TestParseAddOptions(t *testing.T) {
 		}
 		if diff := cmp.Diff(c.want, got); diff != "" {
 			t.Errorf("%v (-want +got):\n%s", c.in, diff)
+		}
+	}
+}
+
+// TestAddOptionErrors: a refused option is one sentence that names the
+// key and what it wants, once, without the value sent.
+func TestAddOptionErrors(t *testing.T) {
+	v := dbus.MakeVariant
+	for _, c := range []struct {
+		in   map[string]dbus.Variant
+		want string
+	}{
+		{map[string]dbus.Variant{"kind": v("weekly")},
+			"option kind: want user, scheduled, expiring, one-time, limited or duress"},
+		{map[string]dbus.Variant{"kind": v("scheduled"), "weekdays": v("mon,funday")},
+			`option weekdays: want days of mon tue wed thu fri sat sun, as "mon,fri" or ["mon", "fri"]`},
+		{map[string]dbus.Variant{"kind": v("scheduled"), "weekdays": v([]string{"mon", "funday"})},
+			`option weekdays: want days of mon tue wed thu fri sat sun, as "mon,fri" or ["mon", "fri"]`},
+		{map[string]dbus.Variant{"kind": v("scheduled"), "weekdays": v("mon"), "from": v("25:00")},
+			"option from: want a time of day HH:MM, 00:00 to 23:59"},
+	} {
+		_, derr := parseAddOptions(c.in)
+		if derr == nil {
+			t.Errorf("%v: accepted", c.in)
+			continue
+		}
+		if got := fmt.Sprint(derr.Body...); got != c.want || derr.Name != wire.ErrInvalidArgs {
+			t.Errorf("%v: %s %q, want InvalidArgs %q", c.in, derr.Name, got, c.want)
 		}
 	}
 }

@@ -79,7 +79,7 @@ func TestHostileArguments(t *testing.T) {
 		// Options.
 		{"unknown option", "io.lockd.Codes1.Add", []any{"x", "3691", opt("colour", "red")}, `unknown option "colour"`},
 		{"kind as u", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", uint32(1))}, "option kind: want type s, got u"},
-		{"unknown kind", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "root")}, "option kind"},
+		{"unknown kind", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "root")}, "option kind: want user, scheduled, expiring, one-time, limited or duress"},
 		{"kind admin", "io.lockd.Codes1.Add", []any{"x", "369147", opt("kind", "admin")}, "SetAdmin"},
 		{"uses as s", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "limited", "uses", "3")}, "option uses: want type u"},
 		{"uses too many", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "limited", "uses", uint32(math.MaxUint32))}, "option uses"},
@@ -152,6 +152,9 @@ func TestHostileArguments(t *testing.T) {
 		}
 		if len(msg) > 300 {
 			t.Errorf("%s: reason of %d bytes: it must not echo what the caller sent", c.name, len(msg))
+		}
+		if strings.Count(msg, "want") > 1 || strings.Contains(msg, "funday") {
+			t.Errorf("%s: reason %q says what it wants twice, or repeats the value sent", c.name, msg)
 		}
 		if strings.Contains(msg, "3691") || strings.Contains(msg, userCode) || strings.Contains(msg, "369147") {
 			t.Errorf("%s: reason %q repeats the code", c.name, msg)
