@@ -156,6 +156,8 @@ type fakeUpdater struct {
 	read    []byte // what the last Install read through its file
 	changed chan struct{}
 	events  chan updater.Event
+	// commitAt is TrialCommitsAt's answer.
+	commitAt time.Time
 }
 
 var _ Updater = (*fakeUpdater)(nil)
@@ -184,6 +186,12 @@ func (f *fakeUpdater) setStatus(fn func(*updater.Status)) {
 }
 
 func (f *fakeUpdater) Changed() <-chan struct{} { return f.changed }
+
+func (f *fakeUpdater) TrialCommitsAt() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.commitAt
+}
 
 func (f *fakeUpdater) Subscribe(int) (<-chan updater.Event, func()) { return f.events, func() {} }
 

@@ -66,6 +66,10 @@ type Simulator interface {
 // events for a slow subscriber; the History property still has them.
 type Updater interface {
 	Status() updater.Status
+	// TrialCommitsAt is when the running trial commits if lockd stays
+	// healthy; zero when none runs or lockd is not healthy yet. A change
+	// of it signals Changed.
+	TrialCommitsAt() time.Time
 	Changed() <-chan struct{}
 	Subscribe(n int) (<-chan updater.Event, func())
 	Install(ctx context.Context, f *os.File, o updater.InstallOptions) error

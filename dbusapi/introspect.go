@@ -60,7 +60,9 @@ const xmlComment = `<!--
   booted b, committed b. Pending (empty when none): version s, slot s,
   phase s, approved b, from_version s, security_version t, installed x.
   History entries: time x, event s, slot s, version s, detail s. Times in
-  Update1 are x, Unix seconds. Update events on Lock1.Event: update-install,
+  these dictionaries are x, Unix seconds. TrialCommitsAt t (µs since the
+  epoch, 0 = none): when the running trial commits if lockd stays healthy;
+  Waiting says what an update waits for in words. Update events on Lock1.Event: update-install,
   update-refused, update-approve, update-reject (requests, source dbus);
   update-installed, update-armed, update-committed, update-rolled-back,
   update-rejected, update-failed (source updater); details a{ss} version,

@@ -90,7 +90,7 @@ var ifaceProps = map[string][]string{wire.Lock1: propNames, wire.Update1: update
 func (s *Service) propMap() map[string]map[string]any {
 	vals := map[string]map[string]any{wire.Lock1: propValues(s.cfg.Lock.Status())}
 	if s.cfg.Updater != nil {
-		vals[wire.Update1] = updateValues(s.cfg.Updater.Status())
+		vals[wire.Update1] = updateValues(s.cfg.Updater.Status(), s.cfg.Updater.TrialCommitsAt())
 	}
 	return vals
 }

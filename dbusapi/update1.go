@@ -242,7 +242,7 @@ func updateError(err error) *dbus.Error {
 func update1Spec() introspect.Interface {
 	in := func(name, typ string) introspect.Arg { return introspect.Arg{Name: name, Type: typ, Direction: "in"} }
 	types := map[string]string{}
-	for k, v := range updateValues(updater.Status{}) {
+	for k, v := range updateValues(updater.Status{}, time.Time{}) {
 		types[k] = dbus.SignatureOf(v).String()
 	}
 	props := make([]introspect.Property, 0, len(updatePropNames))

@@ -15,12 +15,13 @@ import (
 // updatePropNames are Update1's properties in introspection order.
 var updatePropNames = []string{
 	wire.PropOperation, wire.PropProgress, wire.PropLastError, wire.PropBootedSlot, wire.PropSlots,
-	wire.PropPending, wire.PropWaiting, wire.PropPolicy, wire.PropHistory,
+	wire.PropPending, wire.PropWaiting, wire.PropPolicy, wire.PropHistory, wire.PropTrialCommitsAt,
 }
 
-// updateValues maps an updater status to Update1's property values. Maps
-// and lists are never nil, so an unchanged value compares equal.
-func updateValues(st updater.Status) map[string]any {
+// updateValues maps an updater status, and when its trial commits, to
+// Update1's property values. Maps and lists are never nil, so an
+// unchanged value compares equal.
+func updateValues(st updater.Status, commitAt time.Time) map[string]any {
 	slots := map[string]map[string]dbus.Variant{}
 	for name, info := range st.Slots {
 		d := map[string]dbus.Variant{
@@ -81,6 +82,8 @@ func updateValues(st updater.Status) map[string]any {
 		wire.PropWaiting:    st.Waiting,
 		wire.PropPolicy:     st.Policy,
 		wire.PropHistory:    history,
+		// A time a client counts down to, so it never parses Waiting.
+		wire.PropTrialCommitsAt: micros(commitAt),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/google/go-cmp/cmp"
@@ -313,7 +314,8 @@ func TestUpdateValues(t *testing.T) {
 	st := newFakeUpdater().Status()
 	st.Pending = &updater.Pending{Slot: updater.SlotB, Version: "2.0.0", FromVersion: "1.0.0", Phase: updater.PhaseInstalled}
 	st.History = []updater.Record{{Event: "installed", Slot: updater.SlotB, Version: "2.0.0"}}
-	got := updateValues(st)
+	commitAt := time.Date(2026, 12, 7, 11, 43, 19, 0, time.UTC)
+	got := updateValues(st, commitAt)
 	want := map[string]any{
 		wire.PropOperation: "idle", wire.PropProgress: int32(0), wire.PropLastError: "", wire.PropBootedSlot: "A",
 		wire.PropSlots: map[string]map[string]dbus.Variant{
@@ -323,18 +325,19 @@ func TestUpdateValues(t *testing.T) {
 		wire.PropPending: map[string]dbus.Variant{"version": v("2.0.0"), "slot": v("B"), "phase": v("installed"),
 			"approved": v(false), "from_version": v("1.0.0")},
 		wire.PropWaiting: "", wire.PropPolicy: "approve",
-		wire.PropHistory: []map[string]dbus.Variant{{"time": v(int64(0)), "event": v("installed"), "slot": v("B"), "version": v("2.0.0")}},
+		wire.PropHistory:        []map[string]dbus.Variant{{"time": v(int64(0)), "event": v("installed"), "slot": v("B"), "version": v("2.0.0")}},
+		wire.PropTrialCommitsAt: uint64(commitAt.UnixMicro()),
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(dbus.Variant{}), cmp.Comparer(func(a, b dbus.Signature) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("values (-want +got):\n%s", diff)
 	}
 	// An updater with nothing to say still has every property, typed.
-	for name, val := range updateValues(updater.Status{}) {
+	for name, val := range updateValues(updater.Status{}, time.Time{}) {
 		if val == nil {
 			t.Errorf("%s is nil", name)
 		}
 	}
-	if !sameValue(updateValues(st)[wire.PropSlots], got[wire.PropSlots]) {
+	if !sameValue(updateValues(st, commitAt)[wire.PropSlots], got[wire.PropSlots]) {
 		t.Error("equal slots compare unequal")
 	}
 }

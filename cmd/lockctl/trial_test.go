@@ -6,25 +6,36 @@ import (
 	"testing"
 	"time"
 
-	"lockd.dev/lockd/updater"
+	"github.com/godbus/dbus/v5"
+
+	"lockd.dev/lockd/dbusapi/wire"
 )
 
-func TestTrialCommitsAtMatches(t *testing.T) {
-	if trialCommitsAt != updater.TrialCommitsAt {
-		t.Fatalf("lockctl reads %q, the updater writes %q", trialCommitsAt, updater.TrialCommitsAt)
-	}
-}
-
 // TestUpdateStatusTrial: during a healthy trial update status counts down
-// to the commit.
+// to the commit it reads from TrialCommitsAt, whatever Waiting says.
 func TestUpdateStatusTrial(t *testing.T) {
 	at := time.Now().Add(42*time.Second + 400*time.Millisecond).Truncate(time.Second)
+	u := newUpdateProps(map[string]dbus.Variant{
+		wire.PropOperation: dbus.MakeVariant("trial"), wire.PropBootedSlot: dbus.MakeVariant("B"),
+		wire.PropWaiting:        dbus.MakeVariant("healthy running; the trial commits at " + at.UTC().Format(time.RFC3339)),
+		wire.PropTrialCommitsAt: dbus.MakeVariant(uint64(at.UnixMicro())),
+	})
 	var b bytes.Buffer
-	writeUpdateStatus(&b, updateProps{Operation: "trial", BootedSlot: "B",
-		Waiting: trialCommitsAt + at.UTC().Format(time.RFC3339)})
-	want := "Trial: commits in "
-	if !strings.Contains(b.String(), want) || !strings.Contains(b.String(), " s, at "+at.Format("15:04:05")+", if lockd stays healthy") {
+	writeUpdateStatus(&b, u)
+	if !strings.Contains(b.String(), "Trial: commits in ") || !strings.Contains(b.String(), " s, at "+at.Format("15:04:05")+", if lockd stays healthy") {
 		t.Errorf("update status during a trial:\n%s", &b)
+	}
+	if strings.Contains(b.String(), "Waiting for") {
+		t.Errorf("update status says the commit twice:\n%s", &b)
+	}
+	// Not healthy yet: no moment, and Waiting says why.
+	u = newUpdateProps(map[string]dbus.Variant{wire.PropOperation: dbus.MakeVariant("trial"),
+		wire.PropWaiting:        dbus.MakeVariant("lockd to be healthy (bolt unknown) before the trial can commit"),
+		wire.PropTrialCommitsAt: dbus.MakeVariant(uint64(0))})
+	b.Reset()
+	writeUpdateStatus(&b, u)
+	if u.TrialCommitsAt != nil || strings.Contains(b.String(), "Trial:") || !strings.Contains(b.String(), "Waiting for: lockd to be healthy (bolt unknown)") {
+		t.Errorf("update status of an unhealthy trial:\n%s", &b)
 	}
 }
 

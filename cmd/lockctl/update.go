@@ -94,6 +94,8 @@ type updateProps struct {
 	Waiting    string                    `json:"waiting"`
 	Policy     string                    `json:"policy"`
 	History    []historyEntry            `json:"history"`
+	// TrialCommitsAt is when a healthy trial commits; null otherwise.
+	TrialCommitsAt *time.Time `json:"trial_commits_at"`
 }
 
 // pendingUpdate is Update1.Pending: an installed update not committed yet.
@@ -121,6 +123,9 @@ func newUpdateProps(p map[string]dbus.Variant) updateProps {
 		BootedSlot: vString(p, wire.PropBootedSlot), Waiting: vString(p, wire.PropWaiting),
 		Policy: vString(p, wire.PropPolicy), Slots: map[string]map[string]any{}, History: []historyEntry{}}
 	u.Progress, _ = vInt(p, wire.PropProgress)
+	if at := vMicros(p, wire.PropTrialCommitsAt); !at.IsZero() {
+		u.TrialCommitsAt = &at
+	}
 	if slots, ok := p[wire.PropSlots].Value().(map[string]map[string]dbus.Variant); ok {
 		for name, d := range slots {
 			u.Slots[name] = plain(d)
@@ -217,20 +222,6 @@ func yesNo(v any) string {
 	return "no"
 }
 
-// trialCommitsAt is updater.TrialCommitsAt (TestTrialCommitsAtMatches):
-// lockctl does not link the updater.
-const trialCommitsAt = "healthy running; the trial commits at "
-
-// trialCommitTime reads when a healthy trial commits from Waiting.
-func trialCommitTime(waiting string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(waiting, trialCommitsAt)
-	if !ok {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339, rest)
-	return t, err == nil
-}
-
 // historyLines is how much history `update status` shows; --json has all.
 const historyLines = 10
 
@@ -251,9 +242,11 @@ func writeUpdateStatus(w io.Writer, u updateProps) {
 		pending = fmt.Sprintf("%s in slot %s (%s, %s)", orDash(p.Version), orDash(p.Slot), orDash(p.Phase), approved)
 	}
 	rows = append(rows, [2]string{"Pending", pending}, [2]string{"Reboot policy", orDash(u.Policy)})
-	if at, ok := trialCommitTime(u.Waiting); ok {
+	// A healthy trial counts down to its commit; Waiting would say the
+	// same moment again, in UTC.
+	if at := u.TrialCommitsAt; at != nil {
 		rows = append(rows, [2]string{"Trial", fmt.Sprintf("commits in %s, at %s, if lockd stays healthy",
-			seconds(max(0, time.Until(at).Round(time.Second))), at.Local().Format("15:04:05"))})
+			seconds(max(0, time.Until(*at).Round(time.Second))), at.Local().Format("15:04:05"))})
 	} else if u.Waiting != "" {
 		rows = append(rows, [2]string{"Waiting for", u.Waiting})
 	}

@@ -46,6 +46,11 @@ const (
 	PropWaiting    = "Waiting"    // s: what a pending update waits for; "" nothing
 	PropPolicy     = "Policy"     // s: reboot policy: approve window auto
 	PropHistory    = "History"    // aa{sv}: update history, oldest first
+	// PropTrialCommitsAt is t: when the running trial commits if lockd
+	// stays healthy until then, µs since the epoch (as LockedOutUntil);
+	// 0 when no trial runs or lockd is not healthy yet. Waiting says the
+	// same in words.
+	PropTrialCommitsAt = "TrialCommitsAt"
 )
 
 // Error names. Every error carries one string: the reason, for a person.
