@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"lockd.dev/lockd/updater"
+	"lockd.dev/lockd/updater/blockindex"
 	"lockd.dev/lockd/updater/bootsim"
 	"lockd.dev/lockd/updater/bundle"
 	"lockd.dev/lockd/updater/bundle/bundletest"
@@ -128,6 +129,12 @@ type bundleOpts struct {
 	size        int
 	priv        ed25519.PrivateKey
 	editStored  func([]byte) []byte // see bundletest.Options.EditStored
+	// chunk, if not 0, makes an indexed bundle in chunks of that size;
+	// editIndex changes its index before signing.
+	chunk     int
+	editIndex func(*blockindex.Index)
+	// img, if set, is the image instead of image(version, size).
+	img []byte
 }
 
 // bundle writes a signed bundle of version and returns its path.
@@ -145,10 +152,14 @@ func (r *rig) bundle(version string, o bundleOpts) string {
 	if o.priv == nil {
 		o.priv = r.priv
 	}
-	img := image(version, o.size)
+	img := o.img
+	if img == nil {
+		img = image(version, o.size)
+	}
 	r.versions[version] = img
 	data := bundletest.Make(r.t, o.priv, img, bundletest.Options{Compatible: o.compatible, Version: version,
-		SecurityVersion: o.secVersion, Compression: o.compression, Created: r.clock.Now(), EditStored: o.editStored})
+		SecurityVersion: o.secVersion, Compression: o.compression, Created: r.clock.Now(), EditStored: o.editStored,
+		ChunkSize: o.chunk, EditIndex: o.editIndex})
 	r.nbundles++
 	p := filepath.Join(r.dir, fmt.Sprintf("v%s-%d.lockd", version, r.nbundles))
 	if err := os.WriteFile(p, data, 0o600); err != nil {

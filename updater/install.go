@@ -11,8 +11,6 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
-
-	"lockd.dev/lockd/updater/ubootenv"
 )
 
 // chunk is the unit of slot writes and read-back: large enough for the
@@ -21,63 +19,6 @@ const chunk = 1 << 20
 
 // progressFunc reports the phase of a running install and its percent.
 type progressFunc func(op string, pct int)
-
-// writeSlot streams img (whose Read returns io.EOF only once it verified
-// size and hash) into the slot at dev, fdatasyncs it, drops the written
-// range from the page cache and hashes it again from the medium. The slot
-// holds the image only if it returns nil.
-func writeSlot(ctx context.Context, st ubootenv.Storage, dev string, img io.Reader, size uint64, sum string, progress progressFunc) error {
-	d, err := st.Open(dev, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("updater: open slot: %w", err)
-	}
-	defer d.Close()
-	buf := make([]byte, chunk)
-	var off uint64
-	last := -1
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("updater: install interrupted: %w", err)
-		}
-		n, rerr := io.ReadFull(img, buf)
-		if n > 0 {
-			if off+uint64(n) > size {
-				return fmt.Errorf("updater: image longer than its manifest's %d bytes", size)
-			}
-			if _, err := d.WriteAt(buf[:n], int64(off)); err != nil {
-				return fmt.Errorf("updater: write slot at %d: %w", off, err)
-			}
-			off += uint64(n)
-			if p := int(off * 90 / max(size, 1)); p != last {
-				progress("writing", p)
-				last = p
-			}
-		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			// ReadFull turns a short final read into ErrUnexpectedEOF;
-			// the image reader's own verdict comes from the next Read.
-			if _, err := img.Read(buf[:1]); !errors.Is(err, io.EOF) {
-				if err == nil {
-					err = errors.New("data after the end")
-				}
-				return fmt.Errorf("updater: image: %w", err)
-			}
-			break
-		}
-		if rerr != nil {
-			return fmt.Errorf("updater: image: %w", rerr)
-		}
-	}
-	if off != size {
-		return fmt.Errorf("updater: image ended after %d of %d bytes", off, size)
-	}
-	progress("syncing", 90)
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("updater: fdatasync slot: %w", err)
-	}
-	dropCache(d, int64(size))
-	return verifySlot(ctx, d, size, sum, func(p int) { progress("verifying", 90+p/10) })
-}
 
 // verifySlot hashes the first size bytes of the slot and compares them
 // with sum.
@@ -104,14 +45,6 @@ func verifySlot(ctx context.Context, d io.ReaderAt, size uint64, sum string, pro
 		return fmt.Errorf("updater: read back slot: sha256 %s, the manifest says %s", got, sum)
 	}
 	return nil
-}
-
-// dropCache asks the kernel to forget the written range, so the read-back
-// comes from the medium rather than the page cache.
-func dropCache(d any, size int64) {
-	if f, ok := d.(interface{ Fd() uintptr }); ok {
-		_ = unix.Fadvise(int(f.Fd()), 0, size, unix.FADV_DONTNEED)
-	}
 }
 
 // lowPriority puts the calling goroutine on its own OS thread at idle I/O

@@ -124,8 +124,15 @@ func finish(t *testing.T, r *rig, b bootsim.Booted, u *updater.Updater, bundlePa
 // the unit boots a slot holding a complete, verified image; a cut before
 // the switch boots the old slot with no trial.
 func TestPowerCutEveryWrite(t *testing.T) {
+	// Both bundle formats: a stream (format 1) and an indexed bundle,
+	// installed in one pass chunk by chunk.
+	t.Run("format1", func(t *testing.T) { powerCutEveryWrite(t, bundleOpts{}) })
+	t.Run("indexed", func(t *testing.T) { powerCutEveryWrite(t, bundleOpts{chunk: 64 << 10}) })
+}
+
+func powerCutEveryWrite(t *testing.T, o bundleOpts) {
 	base := newRig(t)
-	bundlePath := base.bundle("2.0.0", bundleOpts{})
+	bundlePath := base.bundle("2.0.0", o)
 	counting := &ubootenvtest.Storage{}
 	if err := happyPath(t, base, counting, bundlePath); err != nil {
 		t.Fatal(err)

@@ -534,7 +534,7 @@ func (u *Updater) Install(ctx context.Context, f *os.File, o InstallOptions) err
 		checked <- nil
 		decide.Unlock()
 		defer br.Close()
-		err = u.write(context.WithoutCancel(ctx), target, m, br)
+		err = u.write(context.WithoutCancel(ctx), target, m, br, f)
 		u.endInstall(err, m.Version, true)
 	}()
 	select {
@@ -603,9 +603,12 @@ func (u *Updater) endInstall(err error, version string, written bool) {
 	u.notify()
 }
 
-// prepare checks the target slot and the whole bundle: a first pass reads
-// every stored byte; the second Open, returned, is for the install.
-// Nothing is written.
+// prepare checks the target slot and the bundle; nothing is written. A
+// format-1 bundle, or any while an update is pending in the target slot,
+// gets a first pass over every stored byte (VerifyStored), and a second
+// Open, returned, is for the install; an indexed bundle otherwise is
+// returned as it is, for the install to check chunk by chunk as it
+// writes (see onePass).
 func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Slot, bundle.Manifest, *bundle.Reader, error) {
 	fail := func(err error) (Slot, bundle.Manifest, *bundle.Reader, error) {
 		return "", bundle.Manifest{}, nil, err
@@ -637,10 +640,19 @@ func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Sl
 	m := first.Manifest()
 	signed := first.ManifestBytes()
 	u.mu.Lock()
-	minSec := u.state.MinSecurityVersion
+	minSec, pending := u.state.MinSecurityVersion, u.state.Pending != nil
 	u.mu.Unlock()
 	err = bundle.Check(m, bundle.Policy{Compatible: u.cfg.Compatible, BootedVersion: u.cfg.BootedVersion,
 		MinSecurityVersion: minSec, AllowDowngrade: o.AllowDowngrade, SlotSize: size})
+	if err == nil && onePass(first, pending) {
+		// Every chunk is checked against the signed index before one
+		// byte of it is written: one pass over the stored bytes.
+		if err := ctx.Err(); err != nil {
+			first.Close()
+			return fail(err)
+		}
+		return target, m, first, nil
+	}
 	if err == nil {
 		err = first.VerifyStored()
 	}
@@ -670,7 +682,7 @@ func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Sl
 // every bundle it can before this point (VerifyStored walks the zstd
 // stream), the history records the replacement, and a failed write says
 // in LastError and its event that the pending update went with it.
-func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br *bundle.Reader) error {
+func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br *bundle.Reader, f *os.File) error {
 	u.mu.Lock()
 	s := u.state.clone()
 	replaced := s.Pending
@@ -687,7 +699,11 @@ func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br 
 		return err
 	}
 	progress := func(op string, pct int) { u.setOp(op, pct) }
-	if err := writeSlot(ctx, u.st, u.cfg.Slots[target], br.Image(), m.Image.Size, m.Image.SHA256, progress); err != nil {
+	stats, err := writeImage(ctx, u.st, u.cfg.Slots[target], u.cfg.Slots[target.Other()], f, br, progress)
+	u.log.Info("updater: slot written", "slot", target, "mode", stats.Mode, "ok", err == nil,
+		"written", stats.Written, "bundle_read", stats.BundleRead, "reused_slot", stats.ReusedTarget, "reused_active", stats.ReusedActive,
+		"decode", stats.Decode, "write", stats.Write, "sync", stats.Sync, "read_back", stats.ReadBack, "scan", stats.Scan, "total", stats.Total)
+	if err != nil {
 		if replaced != nil {
 			return fmt.Errorf("%w (update %s, which was pending in slot %s, was discarded when this install began writing that slot; install it again)",
 				err, replaced.Version, target)

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
+	"lockd.dev/lockd/updater/blockindex"
 	"os"
 	"time"
 )
@@ -54,6 +55,7 @@ func runInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	img := m.Image
+	index, serr := readSections(f, h, m)
 	fmt.Fprintf(stdout, "bundle:           %s\n", pos[0])
 	fmt.Fprintf(stdout, "format:           %d\n", m.Format)
 	fmt.Fprintf(stdout, "compatible:       %s\n", m.Compatible)
@@ -65,9 +67,12 @@ func runInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "image:            %d bytes, sha256 %s\n", img.Size, img.SHA256)
 	fmt.Fprintf(stdout, "compression:      %s, %d bytes stored\n", img.Compression, img.StoredSize)
+	if ix, err := blockindex.Parse(index); err == nil {
+		fmt.Fprintf(stdout, "index:            %d blocks of %d bytes, %d chunks of %d bytes\n", len(ix.Blocks), ix.BlockSize, len(ix.Chunks), ix.ChunkSize())
+	}
 	fmt.Fprintf(stdout, "signed:           ed25519, key id %s (not verified; use verify --keys DIR)\n", h.keyID)
-	if h.imageSize != img.StoredSize {
-		return fmt.Errorf("%w: image section length %d != manifest image.stored_size %d", ErrMalformed, h.imageSize, img.StoredSize)
+	if serr != nil {
+		return serr
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		if want := h.offset + int64(img.StoredSize); fi.Size() != want {

@@ -3,6 +3,8 @@ package bundle
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +17,7 @@ type createOpts struct {
 	key, compatible, version, compression, description string
 	securityVersion                                    uint64
 	image, out                                         string
+	index                                              bool
 }
 
 // runCreate: lockd bundle create --key KEY --compatible C --version V
@@ -28,6 +31,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Uint64Var(&o.securityVersion, "security-version", 0, "monotonic security version `N`")
 	fs.StringVar(&o.compression, "compression", CompressionZstd, "zstd or none")
 	fs.StringVar(&o.description, "description", "", "optional free `TEXT`")
+	fs.BoolVar(&o.index, "index", true, "a block-hash index and an image in chunks (format 2: adaptive installs); false: format 1")
 	fs.StringVar(&o.out, "o", "", "write the bundle to `BUNDLE`")
 	pos, err := parseArgs(fs, args, "IMAGE")
 	if err != nil {
@@ -73,8 +77,12 @@ func createBundle(ctx context.Context, o createOpts) (Manifest, KeyID, error) {
 	}
 	defer in.Close()
 	stored := in
-	var img Image
-	if o.compression == CompressionZstd {
+	var (
+		img   Image
+		index []byte
+	)
+	switch {
+	case o.compression == CompressionZstd:
 		tmp, err := os.CreateTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".zst-*")
 		if err != nil {
 			return Manifest{}, KeyID{}, fmt.Errorf("bundle: create: %w", err)
@@ -82,12 +90,13 @@ func createBundle(ctx context.Context, o createOpts) (Manifest, KeyID, error) {
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
 		stored = tmp
-		img, err = EncodeImage(ctx, tmp, in, CompressionZstd)
-		if err != nil {
+		if img, index, err = encodeStored(ctx, tmp, in, o.index); err != nil {
 			return Manifest{}, KeyID{}, err
 		}
-	} else if img, err = EncodeImage(ctx, io.Discard, in, CompressionNone); err != nil {
-		return Manifest{}, KeyID{}, err
+	default:
+		if img, err = EncodeImage(ctx, io.Discard, in, CompressionNone); err != nil {
+			return Manifest{}, KeyID{}, err
+		}
 	}
 	if _, err := stored.Seek(0, io.SeekStart); err != nil {
 		return Manifest{}, KeyID{}, fmt.Errorf("bundle: create: %w", err)
@@ -101,12 +110,16 @@ func createBundle(ctx context.Context, o createOpts) (Manifest, KeyID, error) {
 		Created:         time.Now().UTC().Truncate(time.Second),
 		Description:     o.description,
 	}
+	if index != nil {
+		sum := sha256.Sum256(index)
+		m.Format, m.Index = FormatIndexed, &IndexRef{Size: uint64(len(index)), SHA256: hex.EncodeToString(sum[:])}
+	}
 	out, err := createAtomic(o.out)
 	if err != nil {
 		return Manifest{}, KeyID{}, err
 	}
 	defer out.Abort()
-	if err := Write(ctx, out, priv, m, stored); err != nil {
+	if err := write(ctx, out, priv, m, index, stored); err != nil {
 		return Manifest{}, KeyID{}, err
 	}
 	// Read back what was written, as a unit would, before it gets its
@@ -120,6 +133,25 @@ func createBundle(ctx context.Context, o createOpts) (Manifest, KeyID, error) {
 		return Manifest{}, KeyID{}, fmt.Errorf("bundle: create: self-check of %s failed (did the image change while it was read?): %w", o.out, err)
 	}
 	return m, KeyIDOf(pub), out.Commit()
+}
+
+// encodeStored compresses the image file in into tmp: indexed (format 2)
+// or as one stream (format 1). It returns the index bytes of an indexed
+// image.
+func encodeStored(ctx context.Context, tmp io.Writer, in *os.File, indexed bool) (Image, []byte, error) {
+	if !indexed {
+		img, err := EncodeImage(ctx, tmp, in, CompressionZstd)
+		return img, nil, err
+	}
+	fi, err := in.Stat()
+	if err != nil {
+		return Image{}, nil, fmt.Errorf("bundle: create: %w", err)
+	}
+	img, ix, err := EncodeIndexed(ctx, tmp, in, fi.Size(), ChunkSize, IndexedLevel)
+	if err != nil {
+		return Image{}, nil, err
+	}
+	return img, ix.Marshal(), nil
 }
 
 func abs(p string) string {

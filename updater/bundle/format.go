@@ -19,6 +19,7 @@ const signatureDomain = "lockd-bundle-v1\x00"
 const (
 	tagManifest  = "MNFT"
 	tagSignature = "SIGN"
+	tagIndex     = "BIDX"
 	tagImage     = "IMAG"
 
 	headerLen     = len(magic) + 2
@@ -29,11 +30,11 @@ const (
 // head is everything before the image bytes, as read from a bundle; none
 // of it is trusted until verify succeeds.
 type head struct {
-	manifest  []byte
-	keyID     KeyID
-	sig       []byte
-	imageSize uint64 // length of the IMAG section
-	offset    int64  // where the image bytes start
+	version  uint16
+	manifest []byte
+	keyID    KeyID
+	sig      []byte
+	offset   int64 // where the next section starts
 }
 
 // signedMessage is what the signature covers.
@@ -42,8 +43,8 @@ func signedMessage(manifest []byte) []byte {
 	return append(append(msg, signatureDomain...), manifest...)
 }
 
-// readHead reads the header and the sections up to the image bytes, using
-// exact reads so that not one byte of the image is consumed.
+// readHead reads the header, the manifest and the signature, using exact
+// reads so that not one byte after them is consumed.
 func readHead(r io.Reader) (*head, error) {
 	var hdr [headerLen]byte
 	if err := readFull(r, hdr[:], "header", 0); err != nil {
@@ -52,10 +53,11 @@ func readHead(r io.Reader) (*head, error) {
 	if string(hdr[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: starts with %x", ErrBadMagic, hdr[:len(magic)])
 	}
-	if v := binary.BigEndian.Uint16(hdr[len(magic):]); v != FormatVersion {
-		return nil, fmt.Errorf("%w: %d (this lockd reads %d)", ErrUnsupportedFormat, v, FormatVersion)
+	v := binary.BigEndian.Uint16(hdr[len(magic):])
+	if v != FormatVersion && v != FormatIndexed {
+		return nil, fmt.Errorf("%w: %d (this lockd reads %d and %d)", ErrUnsupportedFormat, v, FormatVersion, FormatIndexed)
 	}
-	h := &head{offset: int64(headerLen)}
+	h := &head{version: v, offset: int64(headerLen)}
 	n, err := readSectionHeader(r, tagManifest, h.offset)
 	if err != nil {
 		return nil, err
@@ -83,10 +85,6 @@ func readHead(r io.Reader) (*head, error) {
 	h.offset += int64(sigSectionLen)
 	copy(h.keyID[:], sig)
 	h.sig = sig[len(KeyID{}):]
-	if h.imageSize, err = readSectionHeader(r, tagImage, h.offset); err != nil {
-		return nil, err
-	}
-	h.offset += sectionHdrLen
 	return h, nil
 }
 
@@ -120,13 +118,58 @@ func appendSectionHeader(b []byte, tag string, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, tag...), n)
 }
 
-// encodeHead returns every byte of a bundle before the image bytes.
-func encodeHead(manifest []byte, priv ed25519.PrivateKey, imageSize uint64) []byte {
-	b := make([]byte, 0, headerLen+3*sectionHdrLen+len(manifest)+sigSectionLen)
-	b = binary.BigEndian.AppendUint16(append(b, magic...), FormatVersion)
+// encodeHead returns every byte of a bundle before the image bytes; index
+// is the BIDX section of a FormatIndexed bundle, nil for FormatVersion.
+func encodeHead(manifest []byte, priv ed25519.PrivateKey, index []byte, imageSize uint64) []byte {
+	b := make([]byte, 0, headerLen+4*sectionHdrLen+len(manifest)+sigSectionLen+len(index))
+	version := uint16(FormatVersion)
+	if index != nil {
+		version = FormatIndexed
+	}
+	b = binary.BigEndian.AppendUint16(append(b, magic...), version)
 	b = append(appendSectionHeader(b, tagManifest, uint64(len(manifest))), manifest...)
 	b = appendSectionHeader(b, tagSignature, uint64(sigSectionLen))
 	id := KeyIDOf(priv.Public().(ed25519.PublicKey))
 	b = append(append(b, id[:]...), ed25519.Sign(priv, signedMessage(manifest))...)
+	if index != nil {
+		b = append(appendSectionHeader(b, tagIndex, uint64(len(index))), index...)
+	}
 	return appendSectionHeader(b, tagImage, imageSize)
+}
+
+// readSections reads what follows the signature up to the image bytes,
+// as the manifest m (whose format must be h's) describes it: the BIDX
+// section of a FormatIndexed bundle, exactly m.Index.Size bytes, then the
+// IMAG section header, whose length must be m.Image.StoredSize. It
+// returns the index bytes (nil without one), unverified, and advances
+// h.offset to the first image byte.
+func readSections(r io.Reader, h *head, m Manifest) ([]byte, error) {
+	if uint16(m.Format) != h.version {
+		return nil, fmt.Errorf("%w: header says format %d, the signed manifest %d", ErrMalformed, h.version, m.Format)
+	}
+	var index []byte
+	if m.Index != nil {
+		n, err := readSectionHeader(r, tagIndex, h.offset)
+		if err != nil {
+			return nil, err
+		}
+		if n != m.Index.Size {
+			return nil, fmt.Errorf("%w: index section length %d != manifest index.size %d", ErrMalformed, n, m.Index.Size)
+		}
+		h.offset += sectionHdrLen
+		index = make([]byte, n) // bounded: Validate holds index.size to MaxIndexSize
+		if err := readFull(r, index, "index", h.offset); err != nil {
+			return nil, err
+		}
+		h.offset += int64(n)
+	}
+	n, err := readSectionHeader(r, tagImage, h.offset)
+	if err != nil {
+		return nil, err
+	}
+	if n != m.Image.StoredSize {
+		return nil, fmt.Errorf("%w: image section length %d != manifest image.stored_size %d", ErrMalformed, n, m.Image.StoredSize)
+	}
+	h.offset += sectionHdrLen
+	return index, nil
 }

@@ -3,14 +3,25 @@ package bundle
 import (
 	"encoding/json"
 	"fmt"
+	"lockd.dev/lockd/updater/blockindex"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// FormatVersion is the bundle format this package reads and writes, both in
-// the file header and in the manifest's "format" field.
-const FormatVersion = 1
+// FormatVersion is the bundle format of a bundle without a block-hash
+// index, both in the file header and in the manifest's "format" field.
+// FormatIndexed (2) is one with an index: a BIDX section between the
+// signature and the image, described by the manifest's "index", and an
+// image in chunks (updater/blockindex). This package reads and writes both.
+const (
+	FormatVersion = 1
+	FormatIndexed = 2
+)
+
+// MaxIndexSize bounds the BIDX section: the largest index blockindex
+// accepts (its block and chunk bounds).
+const MaxIndexSize = 32 + blockindex.MaxChunks*(8+32) + blockindex.MaxBlocks*32
 
 // MaxManifestSize bounds manifest.json so that a hostile bundle cannot make
 // the reader allocate more before the signature is checked.
@@ -31,13 +42,15 @@ const (
 // Description is required; unknown, duplicate, null or differently-cased
 // keys are rejected.
 type Manifest struct {
-	Format          int       `json:"format"`           // FormatVersion
-	Compatible      string    `json:"compatible"`       // hardware the image is built for
-	Version         string    `json:"version"`          // semantic version of the image
-	SecurityVersion uint64    `json:"security_version"` // monotonic; see Policy.MinSecurityVersion
-	Image           Image     `json:"image"`
-	Created         time.Time `json:"created"` // RFC 3339
-	Description     string    `json:"description,omitempty"`
+	Format          int    `json:"format"`           // FormatVersion
+	Compatible      string `json:"compatible"`       // hardware the image is built for
+	Version         string `json:"version"`          // semantic version of the image
+	SecurityVersion uint64 `json:"security_version"` // monotonic; see Policy.MinSecurityVersion
+	Image           Image  `json:"image"`
+	// Index is the block-hash index's section, in FormatIndexed only.
+	Index       *IndexRef `json:"index,omitempty"`
+	Created     time.Time `json:"created"` // RFC 3339
+	Description string    `json:"description,omitempty"`
 }
 
 // Image describes the root file-system image that follows the signature.
@@ -51,6 +64,12 @@ type Image struct {
 	// ignores (and other ways to encode the same bytes), so without it a
 	// flipped bit could pass; with it, every byte of a bundle is signed.
 	StoredSHA256 string `json:"stored_sha256"`
+}
+
+// IndexRef binds the BIDX section to the signed manifest.
+type IndexRef struct {
+	Size   uint64 `json:"size"`   // bytes of the section
+	SHA256 string `json:"sha256"` // lowercase hex of them
 }
 
 // ParseManifest decodes and validates manifest.json strictly.
@@ -96,8 +115,19 @@ func (m Manifest) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadManifest, fmt.Sprintf(format, a...))
 	}
-	if m.Format != FormatVersion {
-		return bad("format %d, want %d", m.Format, FormatVersion)
+	switch {
+	case m.Format != FormatVersion && m.Format != FormatIndexed:
+		return bad("format %d, want %d or %d", m.Format, FormatVersion, FormatIndexed)
+	case m.Format == FormatVersion && m.Index != nil:
+		return bad("an index needs format %d", FormatIndexed)
+	case m.Format == FormatIndexed && m.Index == nil:
+		return bad("format %d needs an index", FormatIndexed)
+	case m.Index != nil && (m.Index.Size == 0 || m.Index.Size > MaxIndexSize):
+		return bad("index.size %d, want 1..%d", m.Index.Size, MaxIndexSize)
+	case m.Index != nil && !isLowerHex(m.Index.SHA256, 64):
+		return bad("index.sha256 %.80q is not 64 lowercase hex digits", m.Index.SHA256)
+	case m.Index != nil && m.Image.Compression != CompressionZstd:
+		return bad("an index needs a zstd image")
 	}
 	if err := validCompatible(m.Compatible); err != nil {
 		return bad("compatible: %v", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lockd.dev/lockd/updater/blockindex"
 	"strings"
 )
 
@@ -18,6 +19,8 @@ type Reader struct {
 	m        Manifest
 	manifest []byte
 	keyID    KeyID
+	index    *blockindex.Index // nil in FormatVersion bundles
+	imageOff int64             // where the image bytes start in the bundle
 	img      *imageReader
 }
 
@@ -45,15 +48,50 @@ func Open(r io.Reader, keys Keyring) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.imageSize != m.Image.StoredSize {
-		return nil, fmt.Errorf("%w: image section length %d != manifest image.stored_size %d", ErrMalformed, h.imageSize, m.Image.StoredSize)
+	raw, err := readSections(r, h, m)
+	if err != nil {
+		return nil, err
+	}
+	var index *blockindex.Index
+	if raw != nil {
+		if index, err = parseIndex(raw, m); err != nil {
+			return nil, err
+		}
 	}
 	img, err := newImageReader(r, m.Image)
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{m: m, manifest: h.manifest, keyID: h.keyID, img: img}, nil
+	return &Reader{m: m, manifest: h.manifest, keyID: h.keyID, index: index, imageOff: h.offset, img: img}, nil
 }
+
+// parseIndex checks the BIDX section against the signed manifest (its
+// sha256 before a byte of it is parsed) and its geometry against the
+// image: the same image size, chunks that fill the image section exactly.
+func parseIndex(raw []byte, m Manifest) (*blockindex.Index, error) {
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != m.Index.SHA256 {
+		return nil, fmt.Errorf("%w: index sha256 %x, manifest says %s", ErrMalformed, sum, m.Index.SHA256)
+	}
+	ix, err := blockindex.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if ix.ImageSize != m.Image.Size {
+		return nil, fmt.Errorf("%w: the index is of a %d-byte image, the manifest's is %d", ErrMalformed, ix.ImageSize, m.Image.Size)
+	}
+	if ix.StoredSize() != m.Image.StoredSize {
+		return nil, fmt.Errorf("%w: the index's chunks hold %d bytes, the image section %d", ErrMalformed, ix.StoredSize(), m.Image.StoredSize)
+	}
+	return ix, nil
+}
+
+// Index returns the verified block-hash index, nil for a bundle of
+// FormatVersion (without one).
+func (r *Reader) Index() *blockindex.Index { return r.index }
+
+// ImageOffset returns where the image section's bytes start in the
+// bundle: chunk offsets of the index count from there.
+func (r *Reader) ImageOffset() int64 { return r.imageOff }
 
 // Manifest returns the verified manifest.
 func (r *Reader) Manifest() Manifest { return r.m }
@@ -94,7 +132,8 @@ func idList(k Keyring) string {
 // its sha256 (image.stored_sha256) and that nothing follows it; a zstd
 // image's frames are walked on the way (checkFrames: window, dictionary,
 // blocks, declared content size), so that a stream the decoder would
-// refuse half-way through the slot is refused now. It is the cheap first
+// refuse half-way through the slot is refused now; an indexed image is
+// walked chunk by chunk, each against the index's sha256 too. It is the cheap first
 // pass of an install that must refuse a corrupt bundle before one byte
 // reaches the slot; the install then reads the bundle again with a fresh
 // Open and Image. It must be called before any Image read.
@@ -110,7 +149,10 @@ func (r *Reader) VerifyStored() error {
 	h := sha256.New()
 	tee := io.TeeReader(src, h)
 	var framesErr error
-	if r.m.Image.Compression == CompressionZstd {
+	switch {
+	case r.index != nil:
+		framesErr = checkChunkStream(tee, r.index)
+	case r.m.Image.Compression == CompressionZstd:
 		framesErr = checkFrames(tee, r.m.Image)
 	}
 	// The rest of the section, for the hash (checkFrames stops early on a

@@ -23,12 +23,18 @@ var imageFields = []field{
 	{name: "stored_sha256", required: true},
 }
 
+var indexFields = []field{
+	{name: "size", required: true},
+	{name: "sha256", required: true},
+}
+
 var manifestFields = []field{
 	{name: "format", required: true},
 	{name: "compatible", required: true},
 	{name: "version", required: true},
 	{name: "security_version", required: true},
 	{name: "image", required: true, sub: imageFields},
+	{name: "index", sub: indexFields},
 	{name: "created", required: true},
 	{name: "description"},
 }

@@ -60,6 +60,20 @@ func EncodeImage(ctx context.Context, dst io.Writer, src io.Reader, compression 
 // m.Image.StoredSize bytes from stored, the image as EncodeImage wrote it.
 // It does not check that stored matches m.Image.SHA256; Open does.
 func Write(ctx context.Context, w io.Writer, priv ed25519.PrivateKey, m Manifest, stored io.Reader) error {
+	return write(ctx, w, priv, m, nil, stored)
+}
+
+// WriteIndexed writes a FormatIndexed bundle: as Write, with index (from
+// EncodeIndexed, whose size and sha256 m.Index holds) in its own section
+// before the image.
+func WriteIndexed(ctx context.Context, w io.Writer, priv ed25519.PrivateKey, m Manifest, index []byte, stored io.Reader) error {
+	if index == nil {
+		return fmt.Errorf("bundle: write: no index")
+	}
+	return write(ctx, w, priv, m, index, stored)
+}
+
+func write(ctx context.Context, w io.Writer, priv ed25519.PrivateKey, m Manifest, index []byte, stored io.Reader) error {
 	if len(priv) != ed25519.PrivateKeySize {
 		return fmt.Errorf("bundle: write: private key is %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
 	}
@@ -67,7 +81,7 @@ func Write(ctx context.Context, w io.Writer, priv ed25519.PrivateKey, m Manifest
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(encodeHead(manifest, priv, m.Image.StoredSize)); err != nil {
+	if _, err := w.Write(encodeHead(manifest, priv, index, m.Image.StoredSize)); err != nil {
 		return fmt.Errorf("bundle: write: %w", err)
 	}
 	n, err := copyCtx(ctx, w, io.LimitReader(stored, int64(m.Image.StoredSize)))

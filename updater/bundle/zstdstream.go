@@ -49,30 +49,49 @@ func newDecoder(r io.Reader) (*zstd.Decoder, error) {
 // after the last frame. Structure errors wrap ErrImageCorrupt, a content
 // size that disagrees ErrImageSize; an error reading r is returned as is.
 func checkFrames(r io.Reader, want Image) error {
-	w := frameWalker{r: bufio.NewReaderSize(r, readBufSize)}
+	_, err := walkFrames(bufio.NewReaderSize(r, readBufSize), want)
+	return err
+}
+
+// checkChunkFrames is checkFrames for one chunk of an indexed image, of n
+// image bytes, read through br (reused from chunk to chunk): every frame
+// must declare its content size, so that what the chunk decodes to is
+// known to be exactly n bytes before decoding.
+func checkChunkFrames(br *bufio.Reader, n uint64) error {
+	all, err := walkFrames(br, Image{Size: n})
+	if err == nil && !all {
+		err = fmt.Errorf("%w: a zstd frame of the chunk does not declare its content size", ErrImageCorrupt)
+	}
+	return err
+}
+
+// walkFrames is checkFrames; it also reports whether every frame
+// declared its content size.
+func walkFrames(br *bufio.Reader, want Image) (allDeclared bool, err error) {
+	w := frameWalker{r: br}
 	var declared uint64
-	allDeclared := true
+	allDeclared = true
 	for n := 1; ; n++ {
 		if _, err := w.r.Peek(1); err == io.EOF && n > 1 {
 			break
 		}
 		h, err := w.frame(n)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !h.HasFCS {
 			allDeclared = false
 			continue
 		}
 		if h.FrameContentSize > want.Size-declared {
-			return fmt.Errorf("%w: zstd frames 1 to %d declare more than the manifest's %d-byte image", ErrImageSize, n, want.Size)
+			return false, fmt.Errorf("%w: zstd frames 1 to %d declare more than the manifest's %d-byte image", ErrImageSize, n, want.Size)
 		}
 		declared += h.FrameContentSize
 	}
 	if allDeclared && declared != want.Size {
-		return fmt.Errorf("%w: the zstd frames declare %d bytes, the manifest's image is %d", ErrImageSize, declared, want.Size)
+		return false, fmt.Errorf("%w: the zstd frames declare %d bytes, the manifest's image is %d", ErrImageSize, declared, want.Size)
 	}
-	return nil
+	return allDeclared, nil
 }
 
 // frameWalker reads a zstd stream frame by frame, counting its offset.

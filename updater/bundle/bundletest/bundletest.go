@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"lockd.dev/lockd/updater/blockindex"
 	"lockd.dev/lockd/updater/bundle"
 )
 
@@ -27,6 +28,12 @@ type Options struct {
 	// it is signed: for tests of signed bundles whose stream is broken.
 	// The manifest keeps img's size and sha256.
 	EditStored func(stored []byte) []byte
+	// ChunkSize, if not 0, makes an indexed bundle (format 2) in chunks
+	// of that many image bytes (a multiple of 4096).
+	ChunkSize int
+	// EditIndex, if set, changes an indexed bundle's index before it is
+	// signed: for tests of signed indexes that lie.
+	EditIndex func(*blockindex.Index)
 }
 
 // Make returns a bundle of img signed with priv.
@@ -39,17 +46,14 @@ func Make(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) []byte {
 		o.Created = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	}
 	var stored bytes.Buffer
+	if o.ChunkSize != 0 {
+		return makeIndexed(t, priv, img, o)
+	}
 	im, err := bundle.EncodeImage(context.Background(), &stored, bytes.NewReader(img), o.Compression)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.EditStored != nil {
-		edited := o.EditStored(bytes.Clone(stored.Bytes()))
-		sum := sha256.Sum256(edited)
-		im.StoredSize, im.StoredSHA256 = uint64(len(edited)), hex.EncodeToString(sum[:])
-		stored.Reset()
-		stored.Write(edited)
-	}
+	editStored(&im, &stored, o.EditStored)
 	m := bundle.Manifest{Format: bundle.FormatVersion, Compatible: o.Compatible, Version: o.Version,
 		SecurityVersion: o.SecurityVersion, Image: im, Created: o.Created}
 	var out bytes.Buffer
@@ -57,4 +61,39 @@ func Make(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+func makeIndexed(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) []byte {
+	t.Helper()
+	var stored bytes.Buffer
+	im, ix, err := bundle.EncodeIndexed(context.Background(), &stored, bytes.NewReader(img), int64(len(img)), o.ChunkSize, bundle.IndexedLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editStored(&im, &stored, o.EditStored)
+	if o.EditIndex != nil {
+		o.EditIndex(ix)
+	}
+	index := ix.Marshal()
+	sum := sha256.Sum256(index)
+	m := bundle.Manifest{Format: bundle.FormatIndexed, Compatible: o.Compatible, Version: o.Version,
+		SecurityVersion: o.SecurityVersion, Image: im, Created: o.Created,
+		Index: &bundle.IndexRef{Size: uint64(len(index)), SHA256: hex.EncodeToString(sum[:])}}
+	var out bytes.Buffer
+	if err := bundle.WriteIndexed(context.Background(), &out, priv, m, index, &stored); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// editStored applies edit, if set, to the stored image and re-describes it.
+func editStored(im *bundle.Image, stored *bytes.Buffer, edit func([]byte) []byte) {
+	if edit == nil {
+		return
+	}
+	edited := edit(bytes.Clone(stored.Bytes()))
+	sum := sha256.Sum256(edited)
+	im.StoredSize, im.StoredSHA256 = uint64(len(edited)), hex.EncodeToString(sum[:])
+	stored.Reset()
+	stored.Write(edited)
 }
