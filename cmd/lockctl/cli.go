@@ -44,10 +44,10 @@ var commands = []commandHelp{
 	{"code add", "[--label L] [--kind K] [--weekdays mon,tue] [--from HH:MM --until HH:MM] " +
 		"[--valid-from TIME] [--valid-until TIME] [--uses N]",
 		"add a code (prompted twice without echo, or read from stdin)"},
-	{"code list", "", "list the codes (never their digits)"},
-	{"code remove", "ID", "delete a code"},
-	{"code enable", "ID", "enable a code"},
-	{"code disable", "ID", "disable a code without deleting it"},
+	{"code list", "", "list the codes by keypad slot (never their digits)"},
+	{"code remove", "SLOT", "delete the code in keypad slot SLOT"},
+	{"code enable", "SLOT", "enable the code in keypad slot SLOT"},
+	{"code disable", "SLOT", "disable the code in keypad slot SLOT without deleting it"},
 	{"code reset-lockout", "", "end a keypad lockout"},
 	{"log", "[-n N] [--follow]", "the audit log; --follow then streams new events until interrupted"},
 	{"update install", "[--allow-downgrade] FILE", "install an update bundle and show its progress; " +
@@ -124,6 +124,11 @@ Options (before or after the command):
 code add: --kind is one of user scheduled expiring one-time limited duress
 and otherwise follows from the other options; --weekdays takes mon..sun,
 comma-separated; TIME is RFC 3339 or a local YYYY-MM-DD[THH:MM].
+
+A code is known by its keypad slot: the number the buzzer beeps when it
+is added, that "2 SLOT #" deletes in programming mode, and that code list,
+status and log show. The admin code has none. (--json also gives the id
+the D-Bus methods take.)
 
 Codes are never taken from the command line. On a terminal lockctl asks
 twice without echo; otherwise it reads the code from the first line of

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -20,7 +21,7 @@ func (a *app) cmdCode(ctx context.Context, args []string) error {
 	case "reset-lockout":
 		return a.codeResetLockout(ctx, rest)
 	}
-	return a.codeByID(ctx, sub, rest)
+	return a.codeBySlot(ctx, sub, rest)
 }
 
 // codeAdd is `lockctl code add`; the code itself comes from readCode.
@@ -54,7 +55,7 @@ func (a *app) codeAdd(ctx context.Context, args []string) error {
 	if err := c.call(ctx, ifaceCodes, "Add", []any{f.label, code, opts}, &id); err != nil {
 		return err
 	}
-	// The slot is what a person types in programming mode ("2 SLOT #"):
+	// The slot is the number the owner knows the code by (codeBySlot):
 	// worth one more call to show it.
 	var slot int64
 	if list, err := c.listCodes(ctx); err == nil {
@@ -68,9 +69,9 @@ func (a *app) codeAdd(ctx context.Context, args []string) error {
 		return printJSON(a.stdout, map[string]any{"id": id, "slot": slot, "kind": opts["kind"].Value()})
 	}
 	if slot != 0 {
-		fmt.Fprintf(a.stdout, "Added code %d (%s) in keypad slot %d.\n", id, opts["kind"].Value(), slot)
+		fmt.Fprintf(a.stdout, "Added a %s code in keypad slot %d.\n", opts["kind"].Value(), slot)
 	} else {
-		fmt.Fprintf(a.stdout, "Added code %d (%s).\n", id, opts["kind"].Value())
+		fmt.Fprintf(a.stdout, "Added a %s code (see 'lockctl code list' for its slot).\n", opts["kind"].Value())
 	}
 	return nil
 }
@@ -95,33 +96,57 @@ func (a *app) codeList(ctx context.Context, args []string) error {
 	return nil
 }
 
-// codeByID is `lockctl code remove|enable|disable ID`.
-func (a *app) codeByID(ctx context.Context, sub string, args []string) error {
+// codeBySlot is `lockctl code remove|enable|disable SLOT`.
+//
+// The owner knows a code by one number, its keypad slot: what the buzzer
+// beeps when the code is added, what `2 SLOT #` takes in programming mode,
+// what code list and the log show. D-Bus methods take the code's id (a
+// contract), so lockctl looks the slot up first. Between the look-up and
+// the call the slot could only change hands if someone else removed that
+// code and added another; the id then no longer exists and lockd refuses.
+func (a *app) codeBySlot(ctx context.Context, sub string, args []string) error {
 	cmd := "code " + sub
 	pos, err := a.parse(cmd, a.flagSet(cmd), args, 1, 1)
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseUint(pos[0], 10, 32)
-	if err != nil || id == 0 {
-		return usagef(cmd, "%s: ID must be a code id as shown by 'lockctl code list', not %q", cmd, pos[0])
+	slot, err := strconv.ParseUint(pos[0], 10, 31)
+	if err != nil || slot == 0 {
+		return usagef(cmd, "%s: SLOT must be a keypad slot as 'lockctl code list' shows it, not %q", cmd, pos[0])
 	}
 	c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
-	method, callArgs := "SetEnabled", []any{uint32(id), sub == "enable"}
+	list, err := c.listCodes(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(ci codeInfo) bool { return ci.Slot == int64(slot) })
+	if i < 0 {
+		return fmt.Errorf("%s: no code in keypad slot %d (see 'lockctl code list')", cmd, slot)
+	}
+	ci := list[i]
+	method, callArgs := "SetEnabled", []any{ci.ID, sub == "enable"}
 	if sub == "remove" {
-		method, callArgs = "Remove", []any{uint32(id)}
+		method, callArgs = "Remove", []any{ci.ID}
 	}
 	if err := c.call(ctx, ifaceCodes, method, callArgs); err != nil {
 		return err
 	}
 	if a.json {
-		return printJSON(a.stdout, map[string]any{"id": id, "done": sub})
+		return printJSON(a.stdout, map[string]any{"slot": slot, "id": ci.ID, "done": sub})
 	}
-	fmt.Fprintf(a.stdout, "%sd code %d.\n", capitalize(sub), id)
+	fmt.Fprintf(a.stdout, "%sd the code in keypad slot %d%s.\n", capitalize(sub), slot, labelled(ci.Label))
 	return nil
+}
+
+// labelled is " (LABEL)" for a code with a label, else "".
+func labelled(label string) string {
+	if label == "" {
+		return ""
+	}
+	return " (" + sanitize(label) + ")"
 }
 
 // codeResetLockout is `lockctl code reset-lockout`.

@@ -204,7 +204,9 @@ func writeCodeTable(w io.Writer, list []codeInfo) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSLOT\tLABEL\tKIND\tSCHEDULE\tENABLED\tUSES\tLAST-USED")
+	// The slot is the one number the owner knows a code by (codeBySlot);
+	// the D-Bus id is in --json only.
+	fmt.Fprintln(tw, "SLOT\tLABEL\tKIND\tSCHEDULE\tENABLED\tUSES\tLAST-USED")
 	for _, ci := range list {
 		slot := "-"
 		if ci.Slot != 0 {
@@ -226,7 +228,7 @@ func writeCodeTable(w io.Writer, list []codeInfo) {
 		if ci.LastUsed != nil {
 			last = ci.LastUsed.Local().Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ci.ID, slot, label, sanitize(ci.Kind), ci.schedule(), enabled, uses, last)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", slot, label, sanitize(ci.Kind), ci.schedule(), enabled, uses, last)
 	}
 	_ = tw.Flush()
 }

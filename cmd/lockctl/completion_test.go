@@ -87,3 +87,31 @@ func TestBashCompletionKnowsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBashCompletionSlots: code remove, enable and disable complete the
+// keypad slots `lockctl --json code list` gives, never the admin code's
+// absent one or an id.
+func TestBashCompletionSlots(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	list := []codeInfo{{ID: 1, Kind: "admin"}, {ID: 4, Slot: 2, Kind: "user"}, {ID: 9, Slot: 13, Kind: "scheduled"}}
+	var b strings.Builder
+	if err := printJSON(&b, list); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "list.json"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := "#!/bin/sh\ncat " + filepath.Join(dir, "list.json") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "lockctl"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	for _, sub := range []string{"remove", "enable", "disable"} {
+		if got := strings.Join(complete(t, "lockctl code "+sub+" "), " "); got != "2 13" {
+			t.Errorf("complete code %s: %q, want the slots 2 13", sub, got)
+		}
+	}
+}

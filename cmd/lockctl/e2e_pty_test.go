@@ -67,7 +67,7 @@ func TestE2EPromptOnTerminal(t *testing.T) {
 	}{
 		{[]string{"setup"}, "admin code: ", adminCode, adminCode, 0, "setup complete"},
 		{[]string{"code", "add", "--label", "typed"}, "code: ", userCode, "7259", 1, "the codes do not match"},
-		{[]string{"code", "add", "--label", "typed"}, "code: ", userCode, userCode, 0, "Added code"},
+		{[]string{"code", "add", "--label", "typed"}, "code: ", userCode, userCode, 0, "Added a user code in keypad slot"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -99,9 +100,9 @@ func TestE2ECodes(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &added); err != nil || added.ID == 0 || added.Slot == 0 || added.Kind != "user" {
 		t.Fatalf("code add --json: %+v %v\n%s", added, err, res)
 	}
-	id := strconv.FormatUint(uint64(added.ID), 10)
+	slot := strconv.FormatInt(added.Slot, 10)
 	res = r.want(0, "7349\n", "code", "add", "--label", "dog walker", "--weekdays", "mon,wed", "--from", "08:00", "--until", "09:30")
-	wantOutput(t, res, "Added code", "(scheduled)", "keypad slot")
+	wantOutput(t, res, fmt.Sprintf("Added a scheduled code in keypad slot %d.\n", added.Slot+1))
 	// Refusals are one sentence each, without lockd's internal prefixes;
 	// a collision keeps saying what it cost.
 	res = r.want(1, userCode+"\n", "code", "add", "--label", "again")
@@ -114,7 +115,7 @@ func TestE2ECodes(t *testing.T) {
 
 	res = r.want(0, "", "code", "list")
 	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "ID  SLOT  LABEL") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "SLOT  LABEL") {
 		t.Fatalf("code list: want a header, admin and two codes:\n%s", res)
 	}
 	wantOutput(t, res, "admin", "cleaner", "dog walker", "mon,wed 08:00-09:30", "never")
@@ -136,7 +137,8 @@ func TestE2ECodes(t *testing.T) {
 		t.Fatalf("code %d not listed:\n%s", added.ID, res)
 		return false
 	}
-	r.want(0, "", "code", "disable", id)
+	res = r.want(0, "", "code", "disable", slot)
+	wantOutput(t, res, "Disabled the code in keypad slot "+slot+" (cleaner).\n")
 	if enabled() {
 		t.Error("enabled after disable")
 	}
@@ -147,7 +149,7 @@ func TestE2ECodes(t *testing.T) {
 		t.Fatalf("a disabled code opened the lock: %+v", s)
 	}
 
-	r.want(0, "", "code", "enable", id)
+	r.want(0, "", "code", "enable", slot)
 	if !enabled() {
 		t.Error("disabled after enable")
 	}
@@ -166,15 +168,20 @@ func TestE2ECodes(t *testing.T) {
 		}
 	}
 
-	r.want(0, "", "code", "remove", id)
+	// The log names the code by its slot too.
+	res = r.want(0, "", "log", "-n", "20")
+	wantOutput(t, res, "code-disabled", "slot="+slot+" kind=user")
+	if strings.Contains(res.stdout, "code=") {
+		t.Errorf("log shows a second number for codes:\n%s", res)
+	}
+
+	r.want(0, "", "code", "remove", slot)
 	res = r.want(0, "", "code", "list")
 	if strings.Contains(res.stdout, "cleaner") {
 		t.Errorf("removed code still listed:\n%s", res)
 	}
-	res = r.want(1, "", "code", "remove", id)
-	if !strings.HasPrefix(res.stderr, "lockctl: ") {
-		t.Errorf("removing a missing code:\n%s", res)
-	}
+	res = r.want(1, "", "code", "remove", slot)
+	wantStderr(t, res, "lockctl: code remove: no code in keypad slot "+slot+" (see 'lockctl code list')\n")
 	r.want(2, "", "code", "remove", "seven")
 }
 

@@ -134,7 +134,7 @@ func TestLogEntry(t *testing.T) {
 		id:   12,
 		details: map[string]dbus.Variant{"kind": v("granted"), "time": v(uint64(at.UnixMicro())), "source": v("keypad"),
 			"code_id": v(uint32(3)), "code_kind": v("user"), "slot": v(uint32(2)), "uid": v(int32(-1))},
-		wantLine: "2026-11-03 14:02:11  granted          keypad      code=3 kind=user slot=2",
+		wantLine: "2026-11-03 14:02:11  granted          keypad      slot=2 kind=user",
 		wantJSON: `{"id":12,"time":"` + at.Format(time.RFC3339) + `","kind":"granted","source":"keypad","code_id":3,"code_kind":"user","slot":2}`,
 	}, {
 		name: "live lockout with root caller",
@@ -203,10 +203,10 @@ func TestCodeTable(t *testing.T) {
 	}
 	var b bytes.Buffer
 	writeCodeTable(&b, list)
-	want := `ID  SLOT  LABEL        KIND       SCHEDULE               ENABLED  USES        LAST-USED
-1   -     -            admin      always                 yes      0           never
-4   2     cleaner?Tue  scheduled  mon,tue 08:00-12:00    yes      3           2026-11-02 08:15
-5   3     guest        limited    from 2026-12-01 00:00  no       1 (4 left)  never
+	want := `SLOT  LABEL        KIND       SCHEDULE               ENABLED  USES        LAST-USED
+-     -            admin      always                 yes      0           never
+2     cleaner?Tue  scheduled  mon,tue 08:00-12:00    yes      3           2026-11-02 08:15
+3     guest        limited    from 2026-12-01 00:00  no       1 (4 left)  never
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("code list (-want +got):\n%s", diff)

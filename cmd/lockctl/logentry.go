@@ -60,21 +60,20 @@ func newLogEntry(id uint64, kind string, d map[string]dbus.Variant) logEntry {
 }
 
 // String is the entry as one line of `lockctl log`:
-// "2026-11-03 14:02:11  granted          keypad      code=3 kind=user slot=2".
+// "2026-11-03 14:02:11  granted          keypad      slot=2 kind=user".
+// A code is named by its keypad slot, the one number the owner knows it
+// by (codeBySlot); its D-Bus id is in --json only.
 func (e logEntry) String() string {
 	t := "-"
 	if !e.Time.IsZero() {
 		t = e.Time.Local().Format(timeLayout)
 	}
 	var f []string
-	if e.CodeID != 0 {
-		f = append(f, fmt.Sprintf("code=%d", e.CodeID))
+	if e.Slot != 0 {
+		f = append(f, fmt.Sprintf("slot=%d", e.Slot))
 	}
 	if e.CodeKind != "" {
 		f = append(f, "kind="+e.CodeKind)
-	}
-	if e.Slot != 0 {
-		f = append(f, fmt.Sprintf("slot=%d", e.Slot))
 	}
 	if e.Reason != "" {
 		f = append(f, "reason="+quoteIfSpace(e.Reason))

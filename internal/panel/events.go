@@ -15,15 +15,15 @@ func eventLine(e lock.Event, width int) string {
 	if e.Reason != "" {
 		details = append(details, e.Reason)
 	}
-	if e.CodeID != 0 {
-		id := fmt.Sprintf("code #%d", e.CodeID)
-		if e.CodeKind != "" {
-			id += " (" + e.CodeKind + ")"
-		}
-		details = append(details, id)
-	}
-	if e.Slot != 0 {
+	// A code is named by its keypad slot, the one number its owner knows
+	// it by (lockctl shows the same); the admin code has none.
+	switch {
+	case e.Slot != 0 && e.CodeKind != "":
+		details = append(details, fmt.Sprintf("slot %d (%s)", e.Slot, e.CodeKind))
+	case e.Slot != 0:
 		details = append(details, fmt.Sprintf("slot %d", e.Slot))
+	case e.CodeKind != "":
+		details = append(details, e.CodeKind+" code")
 	}
 	if !e.Until.IsZero() {
 		details = append(details, "until "+e.Until.Format("15:04:05"))

@@ -116,20 +116,26 @@ func TestEventsShown(t *testing.T) {
 	h.m.Update(eventMsg(lock.Event{Kind: lock.EventGranted, Time: at.Add(time.Minute), Source: lock.SourceKeypad,
 		CodeID: 7, CodeKind: "user", Slot: 2}))
 	h.m.Update(eventMsg(lock.Event{Kind: lock.EventUnlocking, Time: at.Add(time.Minute), Source: lock.SourceDBus, UID: 1000}))
+	h.m.Update(eventMsg(lock.Event{Kind: lock.EventAdminChanged, Time: at.Add(time.Minute), Source: lock.SourceKeypad,
+		CodeID: 1, CodeKind: "admin"}))
 	v := h.m.View()
 	if n := len(h.m.events); n != maxEvents {
 		t.Errorf("%d events kept, want %d", n, maxEvents)
 	}
 	for _, w := range []string{
-		"10:01:00  granted          keypad      code #7 (user), slot 2",
+		"10:01:00  granted          keypad      slot 2 (user)",
 		"10:01:00  unlocking        dbus        uid 1000",
+		"10:01:00  admin-changed    keypad      admin code\n",
 		"slot 111",
 	} {
 		if !strings.Contains(v, w) {
 			t.Errorf("view lacks %q:\n%s", w, v)
 		}
 	}
-	for i := range 4 { // the oldest ones scrolled away
+	if strings.Contains(v, "#7") || strings.Contains(v, "code 1") {
+		t.Errorf("view names a code by its id:\n%s", v)
+	}
+	for i := range 5 { // the oldest ones scrolled away
 		if s := fmt.Sprintf("slot %d", 100+i); strings.Contains(v, s) {
 			t.Errorf("view still has %q", s)
 		}
