@@ -85,13 +85,14 @@ func Adaptive(ctx context.Context, dev Device, active io.ReaderAt, c *bundle.Chu
 	out := make([]byte, ix.ChunkSize())
 	decoded := make([]byte, 0, ix.ChunkSize())
 	blk := make([]byte, bs)
+	same := make([]byte, ix.ChunkSize()) // the active slot's bytes of the chunk's range
 	per := int(ix.ChunkBlocks)
 	for k := range ix.Chunks {
 		if err := ctx.Err(); err != nil {
 			return st, fmt.Errorf("slotwrite: install interrupted: %w", err)
 		}
 		first, last := k*per, min((k+1)*per, len(ix.Blocks))
-		fromBundle := false
+		fromBundle, sameRead := false, false
 		var need []int
 		for i := first; i < last; i++ {
 			if have[i] {
@@ -104,17 +105,30 @@ func Adaptive(ctx context.Context, dev Device, active io.ReaderAt, c *bundle.Chu
 				continue
 			}
 			// Read it again and hash it again: the active slot may have
-			// changed since it was scanned.
-			_, n := ix.BlockRange(i)
+			// changed since it was scanned. Blocks at their own offset,
+			// the usual case, come from one read of the chunk's range.
+			off, n := ix.BlockRange(i)
 			t0 := time.Now()
-			_, rerr := active.ReadAt(blk[:n], at)
+			var b []byte
+			var rerr error
+			if uint64(at) == off {
+				if !sameRead {
+					cOff, cN := ix.ChunkRange(k)
+					_, rerr = active.ReadAt(same[:cN], int64(cOff))
+					sameRead = rerr == nil
+				}
+				b = same[uint64(i-first)*bs:][:n]
+			} else {
+				_, rerr = active.ReadAt(blk[:n], at)
+				b = blk[:n]
+			}
 			st.Scan += time.Since(t0)
-			if rerr != nil || sha256.Sum256(blk[:n]) != ix.Blocks[i] {
+			if rerr != nil || sha256.Sum256(b) != ix.Blocks[i] {
 				want[ix.Blocks[i]] = -1
 				fromBundle = true
 				continue
 			}
-			copy(out[uint64(i-first)*bs:], blk[:n])
+			copy(out[uint64(i-first)*bs:], b)
 			st.ReusedActive += n
 			have[i] = true // filled from the active slot
 		}

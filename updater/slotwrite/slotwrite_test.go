@@ -101,12 +101,14 @@ func (s *shifty) ReadAt(p []byte, off int64) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := copy(p, s.b[off:])
-	if s.seen[off] {
-		for i := range p[:n] {
+	for i := 0; i < n; i++ {
+		if blk := (off + int64(i)) / 4096; s.seen[blk] {
 			p[i] ^= 0x55
 		}
 	}
-	s.seen[off] = true
+	for blk := off / 4096; blk*4096 < off+int64(n); blk++ {
+		s.seen[blk] = true
+	}
 	return n, nil
 }
 
