@@ -287,6 +287,7 @@ func (c *Core) refreshCodes(ctx context.Context) {
 		return
 	}
 	c.update(func(s *Status) { s.Provisioned = prov; s.LockedOutUntil = until })
+	c.noteWrongLeft(ctx)
 	c.clearHealth("codes")
 	c.setLockout(until)
 	c.idleBackground()
@@ -337,6 +338,7 @@ func (c *Core) checkLockout(ctx context.Context) {
 	}
 	if until.IsZero() {
 		c.update(func(s *Status) { s.LockedOutUntil = time.Time{} })
+		c.noteWrongLeft(ctx)
 		c.emit(Event{Kind: EventLockoutEnd, Source: SourceKeypad})
 		c.idleBackground()
 		return
@@ -364,7 +366,7 @@ func (c *Core) poll() {
 	}
 	c.update(func(s *Status) { s.State = st })
 	c.emit(Event{Kind: EventPositionChange, Source: SourceManual, Reason: "bolt now " + string(st)})
-	stopTimer(&c.relockT)
+	c.stopRelock()
 	if st == StateUnlocked {
 		c.armRelock()
 	}
@@ -394,7 +396,7 @@ func (c *Core) onDoor(open bool) {
 	if open {
 		c.emit(Event{Kind: EventDoorOpen, Source: SourceDoor})
 		if c.cfg.Pulse == 0 {
-			stopTimer(&c.relockT)
+			c.stopRelock()
 		}
 		return
 	}
@@ -407,33 +409,6 @@ func (c *Core) onDoor(open bool) {
 	if c.Status().State == StateUnlocked && c.cfg.Pulse == 0 {
 		c.armRelock()
 	}
-}
-
-// armRelock (re)starts the auto-relock countdown.
-func (c *Core) armRelock() {
-	stopTimer(&c.relockT)
-	d := c.cfg.AutoRelock
-	if c.cfg.Pulse > 0 {
-		d = c.cfg.Pulse
-	}
-	if d <= 0 {
-		return
-	}
-	if c.cfg.Pulse == 0 && c.Status().DoorOpen {
-		return
-	}
-	c.relockT = c.clk.NewTimer(d)
-}
-
-func (c *Core) autoRelock() {
-	s := c.Status()
-	if s.State != StateUnlocked || c.moving {
-		return
-	}
-	if c.cfg.Pulse == 0 && s.DoorOpen {
-		return
-	}
-	c.request(gpio.PosLocked, SourceAutoRelock, -1)
 }
 
 func (c *Core) leaveMode() {

@@ -108,4 +108,9 @@ type Codes interface {
 	RemoveSlot(ctx context.Context, slot int, now time.Time) error
 	// LockedOutUntil returns the end of the running lockout, or zero.
 	LockedOutUntil(ctx context.Context, now time.Time) (time.Time, error)
+	// WrongEntriesLeft returns how many more wrong entries the keypad
+	// takes before one starts a lockout, that one included; 0 during a
+	// lockout. Time may raise it (a draining budget), only a wrong entry
+	// lowers it. It must not write.
+	WrongEntriesLeft(ctx context.Context, now time.Time) (int, error)
 }

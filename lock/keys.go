@@ -99,6 +99,7 @@ func (c *Core) refused(ctx context.Context, err error) bool {
 		return false
 	}
 	c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: err.Error()})
+	c.noteWrongLeft(ctx)
 	until, lerr := c.cfg.Codes.LockedOutUntil(ctx, c.clk.Now())
 	if lerr != nil {
 		c.storeError(lerr)
@@ -135,6 +136,7 @@ func (c *Core) verify(ctx context.Context, st step, now time.Time) {
 		return
 	}
 	c.clearHealth("codes")
+	c.noteWrongLeft(ctx) // a wrong entry spends one, a grant may forgive
 	if !v.OK {
 		c.denied(v)
 		return

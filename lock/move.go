@@ -103,7 +103,7 @@ func (c *Core) emitAll(es []Event) {
 // move starts a bolt movement in its own goroutine; the result comes back
 // to the loop on boltDone.
 func (c *Core) move(to gpio.Position, source string, uid int, first []Event) {
-	stopTimer(&c.relockT)
+	c.stopRelock()
 	c.want = gpio.PosUnknown
 	st, kind := StateUnlocking, EventUnlocking
 	run := c.cfg.Bolt.Unlock

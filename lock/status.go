@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"context"
 	"sort"
 	"time"
 
@@ -40,6 +41,15 @@ type Status struct {
 	Mode           string            // keypad mode: idle, programming, setup, confirm
 	LastKey        time.Time         // when a key was last pressed; zero: none since start
 	Health         map[string]string // subsystem -> problem; empty when healthy
+	// RelockAt is when the auto-relock (or a strike's pulse) locks the
+	// bolt; zero when no countdown runs.
+	RelockAt time.Time
+	// WrongLeft is how many more wrong entries the keypad takes before
+	// one starts a lockout, that one included (Codes.WrongEntriesLeft as
+	// of the last entry or store change: it may lag a draining budget,
+	// never showing more than are left). 0 during a lockout, or when the
+	// store cannot say.
+	WrongLeft int
 }
 
 // Warnings returns the health problems in a stable order.
@@ -93,6 +103,17 @@ func modeName(m mode) string {
 		return "confirm"
 	}
 	return "idle"
+}
+
+// noteWrongLeft re-reads Status.WrongLeft after what may have changed it.
+// A store that cannot say shows 0: its failure is reported where it
+// matters (the entry, the health warning), not here again.
+func (c *Core) noteWrongLeft(ctx context.Context) {
+	n, err := c.cfg.Codes.WrongEntriesLeft(ctx, c.clk.Now())
+	if err != nil {
+		n = 0
+	}
+	c.update(func(s *Status) { s.WrongLeft = n })
 }
 
 // SetWarning records a health problem of a subsystem outside the core

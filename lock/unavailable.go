@@ -28,3 +28,4 @@ func (u unavailable) RemoveSlot(context.Context, int, time.Time) error { return 
 func (u unavailable) LockedOutUntil(context.Context, time.Time) (time.Time, error) {
 	return time.Time{}, u.fail()
 }
+func (u unavailable) WrongEntriesLeft(context.Context, time.Time) (int, error) { return 0, u.fail() }

@@ -133,7 +133,8 @@ func (m *model) statusView() string {
 		row("LEDs", dot(s.green, "green", goodStyle)+"  "+dot(s.red, "red", badStyle)),
 		row("Buzzer", onOff(s.buzzer)),
 		row("Keypad", mode(st.Mode)),
-		row("Lockout", lockout(st.LockedOutUntil, s.now)),
+		row("Lockout", lockout(st, s.now)),
+		row("Relock", relock(st.RelockAt, s.now)),
 	)
 	return strings.Join(rows, "\n")
 }
@@ -182,11 +183,33 @@ func mode(m string) string {
 	return warnStyle.Render(m)
 }
 
-func lockout(until, now time.Time) string {
-	left := until.Sub(now)
-	if until.IsZero() || left <= 0 {
-		return offStyle.Render("none")
+// lockout shows a running lockout's countdown, or how many wrong entries
+// the keypad still takes before one starts a lockout (a count, never
+// anything about a code).
+func lockout(st lock.Status, now time.Time) string {
+	if left := st.LockedOutUntil.Sub(now); !st.LockedOutUntil.IsZero() && left > 0 {
+		return badStyle.Render("LOCKED OUT " + minSec(left) + " remaining")
 	}
-	left = (left + time.Second - 1).Truncate(time.Second) // never shows 0:00 while it runs
-	return badStyle.Render(fmt.Sprintf("LOCKED OUT %d:%02d remaining", int(left.Minutes()), int(left.Seconds())%60))
+	switch n := st.WrongLeft; {
+	case n == 1:
+		return offStyle.Render("none · ") + warnStyle.Render("the next wrong entry locks the keypad")
+	case n > 1:
+		return offStyle.Render(fmt.Sprintf("none · %d more wrong entries lock the keypad", n))
+	}
+	return offStyle.Render("none")
+}
+
+// relock shows the auto-relock countdown (or a strike's pulse).
+func relock(at, now time.Time) string {
+	if left := at.Sub(now); !at.IsZero() && left > 0 {
+		return warnStyle.Render("locks in " + minSec(left))
+	}
+	return offStyle.Render("-")
+}
+
+// minSec is d as m:ss, rounded up so that a countdown never shows 0:00
+// while it runs.
+func minSec(d time.Duration) string {
+	d = (d + time.Second - 1).Truncate(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }

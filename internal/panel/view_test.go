@@ -30,7 +30,7 @@ func TestView(t *testing.T) {
 			name:    "provisioned, locked",
 			board:   sim.BoardConfig{Start: sim.BoltLocked},
 			status:  lock.Status{State: lock.StateLocked, Provisioned: true, Mode: "idle"},
-			want:    []string{"LOCKED", "▕████████████████▏", "closed", "○ green", "○ red", "Buzzer   off", "Keypad   idle", "Lockout  none", "q quit"},
+			want:    []string{"LOCKED", "▕████████████████▏", "closed", "○ green", "○ red", "Buzzer   off", "Keypad   idle", "Lockout  none", "Relock   -", "q quit"},
 			notWant: []string{"SETUP INCOMPLETE", "48151623", "obstacle"},
 		},
 		{
@@ -43,6 +43,17 @@ func TestView(t *testing.T) {
 			name:   "jammed, programming, locked out, unhealthy",
 			status: lock.Status{State: lock.StateJammed, Provisioned: true, Mode: "programming", LockedOutUntil: time.Now().Add(90 * time.Second), Health: map[string]string{"bolt": "jammed while unlocking"}},
 			want:   []string{"JAMMED", "Keypad   programming", "LOCKED OUT 1:30 remaining", "⚠ bolt: jammed while unlocking"},
+		},
+		{
+			name:   "unlocked, relock counting down, wrong entries left",
+			status: lock.Status{State: lock.StateUnlocked, Provisioned: true, WrongLeft: 3, RelockAt: time.Now().Add(25 * time.Second)},
+			want:   []string{"UNLOCKED", "Lockout  none · 3 more wrong entries lock the keypad", "Relock   locks in 0:25"},
+		},
+		{
+			name:    "one wrong entry left",
+			status:  lock.Status{State: lock.StateLocked, Provisioned: true, WrongLeft: 1},
+			want:    []string{"Lockout  none · the next wrong entry locks the keypad"},
+			notWant: []string{"more wrong entries"},
 		},
 		{
 			name:   "unknown",

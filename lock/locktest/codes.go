@@ -185,6 +185,17 @@ func (c *Codes) LockedOutUntil(_ context.Context, now time.Time) (time.Time, err
 	return time.Time{}, c.Err
 }
 
+// WrongEntriesLeft returns how many wrong entries are left before the
+// Threshold-th in a row locks out (this fake has no budget).
+func (c *Codes) WrongEntriesLeft(_ context.Context, now time.Time) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Before(c.until) {
+		return 0, c.Err
+	}
+	return max(1, c.Threshold-c.failures), c.Err
+}
+
 // User returns the code in a slot.
 func (c *Codes) User(slot int) string {
 	c.mu.Lock()
