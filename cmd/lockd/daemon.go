@@ -117,6 +117,7 @@ func daemon(ctx context.Context, o options) error {
 		stopOnce sync.Once
 		stopped  = make(chan struct{})
 	)
+	// err nil or a simReboot is a clean exit.
 	stop := func(err error) { // from the updater's goroutines: first call wins
 		stopOnce.Do(func() {
 			stopErr = err
@@ -165,7 +166,9 @@ func daemon(ctx context.Context, o options) error {
 	_ = sdnotify.Send("STOPPING=1")
 	select {
 	case <-stopped:
-		if stopErr != nil {
+		// The panel has given the terminal back: a simulated reboot
+		// leaves its line there.
+		if stopErr = sayRebooted(os.Stdout, stopErr); stopErr != nil {
 			log.Error("lockd stopped", "err", stopErr)
 			return stopErr
 		}

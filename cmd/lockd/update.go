@@ -89,9 +89,11 @@ func newUpdater(ctx context.Context, o options, cfg config.Config, d updaterDeps
 		}
 		// A simulated reboot ends lockd; starting it again is the next
 		// power-on.
-		ucfg.Reboot = func(context.Context, string) error {
-			d.log.Warn("simulated reboot: lockd exits; start it again to boot the next slot")
-			d.stop(nil)
+		bl := ucfg.Bootloader
+		ucfg.Reboot = func(ctx context.Context, _ string) error {
+			r := nextBoot(ctx, bl)
+			d.log.Warn("simulated reboot: lockd exits; start it again to boot the next slot", "slot", r.next, "trial", r.trial)
+			d.stop(r)
 			return nil
 		}
 	case "uboot":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -57,6 +58,7 @@ type simUnit struct {
 	dir, conf, keys string
 	priv            ed25519.PrivateKey
 	bus             string
+	stdout          *bytes.Buffer // of the last start; read it after lockd exited
 }
 
 func newSimUnit(t *testing.T, bus string, extra string) *simUnit {
@@ -84,6 +86,8 @@ func (u *simUnit) start(t *testing.T) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(lockdBinary(t), "--sim", "--config", u.conf, "--state-dir", filepath.Join(u.dir, "state"), "--bus", u.bus)
 	cmd.Stderr = &testWriter{t: t}
+	u.stdout = new(bytes.Buffer)
+	cmd.Stdout = u.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +179,10 @@ func TestSimUpdateCycle(t *testing.T) {
 	f.Close()
 	if code := waitExit(t, cmd, 30*time.Second); code != 0 {
 		t.Fatalf("simulated reboot: lockd exited %d", code)
+	}
+	// What the terminal keeps once the panel has gone.
+	if got, want := u.stdout.String(), "lockd: the simulated unit reboots into slot B on trial. Start it again to power it on: make run (or the same lockd --sim command).\n"; got != want {
+		t.Errorf("stdout after the simulated reboot:\n got %q\nwant %q", got, want)
 	}
 	if env := u.env(t); env["lockd_try"] != "B" || env["lockd_try_left"] != "3" {
 		t.Fatalf("armed env %v", env)
@@ -275,5 +283,19 @@ func waitBus(t *testing.T, addr string) *dbus.Conn {
 			t.Fatal("lockd never owned its bus name")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSimRebootNotice: a simulated reboot is a clean exit that leaves one
+// line saying what boots next; other errors pass through unsaid.
+func TestSimRebootNotice(t *testing.T) {
+	var b bytes.Buffer
+	if err := sayRebooted(&b, simReboot{next: updater.SlotA}); err != nil || b.String() !=
+		"lockd: the simulated unit reboots into slot A. Start it again to power it on: make run (or the same lockd --sim command).\n" {
+		t.Errorf("committed slot: %v %q", err, b.String())
+	}
+	b.Reset()
+	if err := sayRebooted(&b, errTrialFailed); err != errTrialFailed || b.Len() != 0 {
+		t.Errorf("trial failure: %v %q; want it returned and nothing said", err, b.String())
 	}
 }
