@@ -79,12 +79,12 @@ func (f *follower) run() error {
 	if f.thread != nil {
 		f.thread()
 	}
-	buf := make([]byte, Unit)
+	buf := make([]byte, ReadUnit)
 	last := -1
 	for off := uint64(0); off < f.size; {
 		f.mu.Lock()
 		// Whole units only until the end: fewer, larger reads.
-		for !f.quit && !f.final && f.written < min(off+Unit, f.size) {
+		for !f.quit && !f.final && f.written < min(off+ReadUnit, f.size) {
 			f.cond.Wait()
 		}
 		quit, upto := f.quit, f.written

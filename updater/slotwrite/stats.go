@@ -6,9 +6,14 @@ import (
 	"lockd.dev/lockd/updater/ubootenv"
 )
 
-// Unit is the size of slot writes and read-back reads: few, large
-// system calls, and memory still bounded (two write buffers, one read).
-const Unit = 4 << 20
+// Unit is the size of slot writes and ReadUnit of read-back reads: few,
+// large system calls, and memory bounded (two write buffers, one read):
+// with 4 MiB and 4 MiB lockd's peak RSS passed 48 MiB during 512 MiB
+// installs (docs/BENCHMARKS.md), while the writes took 7 % of the time.
+const (
+	Unit     = 2 << 20
+	ReadUnit = 1 << 20
+)
 
 // Stats is what one install did, for the log and lockbench.
 type Stats struct {
