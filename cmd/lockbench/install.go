@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +30,7 @@ func installBench(ctx context.Context, bin string, runs, presses int) error {
 		fmt.Println("install: SKIPPED: loop devices need root (sudo make bench)")
 		return nil
 	}
-	for _, tool := range []string{"sgdisk", "losetup", "partx", "zstd", "dd", "sha256sum", "dbus-daemon"} {
+	for _, tool := range append([]string{"sgdisk", "losetup", "partx", "blkdiscard", "dd", "dbus-daemon"}, raucTools...) {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s not found: sudo make deps", tool)
 		}
@@ -44,6 +43,9 @@ func installBench(ctx context.Context, bin string, runs, presses int) error {
 		if err := installSize(ctx, bin, lockctl, mib, runs); err != nil {
 			return err
 		}
+	}
+	if err := adaptiveBench(ctx, bin, lockctl, 512, runs); err != nil {
+		return err
 	}
 	return installLatency(ctx, bin, presses)
 }
@@ -59,10 +61,11 @@ func buildLockctl(dir string) (string, error) {
 // benchUnit is a unit on a loop device: slot A and B partitions of an
 // image's size, a U-Boot env file, keys, a bundle.
 type benchUnit struct {
-	dir, bundle, zst string
+	dir, bundle, img string
 	slots            [2]string
 	conf             string // lockd.toml
 	detach           func()
+	rauc             *raucUnit
 }
 
 func newBenchUnit(ctx context.Context, bin string, mib int) (*benchUnit, error) {
@@ -79,18 +82,18 @@ func newBenchUnit(ctx context.Context, bin string, mib int) (*benchUnit, error) 
 	keys := filepath.Join(dir, "keys")
 	os.Mkdir(keys, 0o700)
 	u.bundle = filepath.Join(dir, "update.lockd")
-	u.zst = img + ".zst"
+	u.img = img
 	for _, args := range [][]string{
 		{bin, "bundle", "keygen", "-o", filepath.Join(dir, "vendor")},
-		{bin, "bundle", "create", "--key", filepath.Join(dir, "vendor.key"), "--compatible", benchCompatible, "--version", "2.0.0", img, "-o", u.bundle},
-		{"zstd", "-q", "-3", "-f", img, "-o", u.zst},
 		{"cp", filepath.Join(dir, "vendor.pub"), keys},
 	} {
 		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
 			return fail(fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, out))
 		}
 	}
-	os.Remove(img) // only the bundle and the .zst are read
+	if err := u.makeBundle(ctx, bin, img, "2.0.0", u.bundle); err != nil {
+		return fail(err)
+	}
 	disk := filepath.Join(dir, "disk.img")
 	f, err := os.Create(disk)
 	if err != nil {
@@ -144,6 +147,9 @@ func newBenchUnit(ctx context.Context, bin string, mib int) (*benchUnit, error) 
 	}
 	cmdline := filepath.Join(dir, "cmdline")
 	os.WriteFile(cmdline, []byte("root="+u.slots[0]+" lockd.slot=A\n"), 0o600)
+	if u.rauc, err = newRaucUnit(ctx, dir, img, u.slots); err != nil {
+		return fail(err)
+	}
 	u.conf = filepath.Join(dir, "lockd.toml")
 	toml := fmt.Sprintf("[update]\ncompatible = %q\nkeys = %q\nbootloader = \"uboot\"\nfw_env_config = %q\nslot_a = %q\nslot_b = %q\ncmdline = %q\nversion_file = \"\"\n",
 		benchCompatible, keys, fwConf, u.slots[0], u.slots[1], cmdline)
@@ -153,7 +159,19 @@ func newBenchUnit(ctx context.Context, bin string, mib int) (*benchUnit, error) 
 	return u, nil
 }
 
+// makeBundle signs img as version into out with the unit's vendor key.
+func (u *benchUnit) makeBundle(ctx context.Context, bin, img, version, out string) error {
+	args := []string{bin, "bundle", "create", "--key", filepath.Join(u.dir, "vendor.key"), "--compatible", benchCompatible, "--version", version, img, "-o", out}
+	if b, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return nil
+}
+
 func (u *benchUnit) close() {
+	if u.rauc != nil {
+		u.rauc.close()
+	}
 	if u.detach != nil {
 		u.detach()
 	}
@@ -199,57 +217,6 @@ func writeRootfs(path string, size int64) error {
 		return err
 	}
 	return f.Close()
-}
-
-// installSize times `runs` installs of a mib-MiB image against the floor,
-// alternating, and reports lockd's peak RSS.
-func installSize(ctx context.Context, bin, lockctl string, mib, runs int) error {
-	u, err := newBenchUnit(ctx, bin, mib)
-	if err != nil {
-		return err
-	}
-	defer u.close()
-	addr, stopBus, err := privateBus(ctx)
-	if err != nil {
-		return err
-	}
-	defer stopBus()
-	state := filepath.Join(u.dir, "state")
-	if err := os.Mkdir(state, 0o700); err != nil {
-		return err
-	}
-	lockd, _, err := startLockd(ctx, bin, state, "--config", u.conf, "--bus", addr)
-	if err != nil {
-		return err
-	}
-	defer stopLockd(lockd)
-	var ours, floor []time.Duration
-	for i := 0; i < runs; i++ {
-		t0 := time.Now()
-		floorCmd := fmt.Sprintf("zstd -dc %s | dd of=%s bs=1M conv=fdatasync status=none && sha256sum %s >/dev/null", u.zst, u.slots[1], u.slots[1])
-		if out, err := exec.CommandContext(ctx, "sh", "-c", floorCmd).CombinedOutput(); err != nil {
-			return fmt.Errorf("floor: %v\n%s", err, out)
-		}
-		floor = append(floor, time.Since(t0))
-		t0 = time.Now()
-		if out, err := exec.CommandContext(ctx, lockctl, "--bus", addr, "update", "install", u.bundle).CombinedOutput(); err != nil {
-			return fmt.Errorf("lockctl update install: %v\n%s", err, out)
-		}
-		ours = append(ours, time.Since(t0))
-		if out, err := exec.CommandContext(ctx, lockctl, "--bus", addr, "update", "reject").CombinedOutput(); err != nil {
-			return fmt.Errorf("lockctl update reject: %v\n%s", err, out)
-		}
-	}
-	hwm, err := statusField(lockd.Process.Pid, "VmHWM")
-	if err != nil {
-		return err
-	}
-	slices.Sort(ours)
-	slices.Sort(floor)
-	mo, mf := ours[len(ours)/2], floor[len(floor)/2]
-	fmt.Printf("install %d MiB image (zstd) into a loop-device slot, median of %d: lockd %v, floor (zstd -dc | dd conv=fdatasync; sha256sum) %v, ratio %.2fx; lockd peak RSS (VmHWM) %s\n",
-		mib, runs, mo.Round(time.Millisecond), mf.Round(time.Millisecond), float64(mo)/float64(mf), hwm)
-	return nil
 }
 
 // installLatency measures key-to-bolt latency in a process that installs

@@ -21,7 +21,7 @@ func main() {
 	idleFor := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	iters := flag.Int("n", 200, "key-to-bolt iterations")
 	codesN := flag.Int("codes", 10_000, "stored codes during the latency run")
-	installRuns := flag.Int("install-runs", 3, "installs (and floor runs) per image size")
+	installRuns := flag.Int("install-runs", 5, "interleaved install rounds (lockd and RAUC) per image size")
 	denyAddr := flag.String("deny-client", "", "internal: run as the unprivileged D-Bus client against this bus")
 	attackAddr := flag.String("attack-client", "", "internal: run as the attacker (group lockd) against this bus")
 	attack := flag.String("attack", "", "internal: which attack -attack-client makes")

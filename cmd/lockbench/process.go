@@ -42,6 +42,11 @@ func startLockd(ctx context.Context, bin, stateDir string, extra ...string) (*ex
 	defer conn.Close()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--sim", "--state-dir", stateDir}, extra...)...)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
+	// lockd's log (slog text on stderr), for the install phases it reports.
+	if f, err := os.Create(filepath.Join(stateDir, "lockd.stderr")); err == nil {
+		cmd.Stderr = f
+		defer f.Close() // the child keeps its own descriptor
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
