@@ -2,6 +2,7 @@ package dbusapi
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/godbus/dbus/v5"
@@ -102,9 +103,11 @@ func (c codes1) ResetLockout(msg dbus.Message) *dbus.Error {
 }
 
 // change runs one Codes1 change for an authorised caller: fn makes it and
-// describes it; change audits it, has the lock core re-read the store and
-// announces the properties that changed. Nothing is audited here when fn
-// fails (a refusal that counts, a colliding code, the store audits itself).
+// describes it; change hands it to the lock core, which audits it,
+// publishes it (the Event signal and the panel get it from there) and
+// re-reads the store, and announces the properties that changed. Nothing
+// is audited when fn fails (a refusal that counts, a colliding code, the
+// store audits itself).
 func (s *Service) change(msg dbus.Message, method string, fn func(context.Context) (codes.AuditEvent, *dbus.Error)) *dbus.Error {
 	sender, derr := s.begin(msg)
 	if derr != nil {
@@ -130,12 +133,20 @@ func (s *Service) change(msg dbus.Message, method string, fn func(context.Contex
 		return derr
 	}
 	e.Source, e.UID = lock.SourceDBus, uid
-	s.audit(ctx, e)
-	if err := s.cfg.Lock.Refresh(ctx); err != nil {
+	if err := s.cfg.Lock.Announce(ctx, lockEvent(e)); err != nil {
+		if errors.Is(err, lock.ErrNotAnnounced) {
+			s.audit(ctx, e) // recorded once either way: here only if the core has not
+		}
 		s.log.Warn("dbusapi: lock core did not re-read the code store", "err", err)
 	}
 	s.syncProps()
 	return nil
+}
+
+// lockEvent is a Codes1 change as the lock core's event.
+func lockEvent(e codes.AuditEvent) lock.Event {
+	return lock.Event{Kind: e.Kind, Time: e.Time, Source: e.Source, Reason: e.Reason,
+		CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
 }
 
 // find returns the code with that id, or InvalidArgs.

@@ -23,7 +23,11 @@ type fakeLock struct {
 	status    lock.Status
 	calls     []string
 	refreshes int
+	announced []lock.Event
 	err       error // returned by Lock and Unlock
+	// announceErr, when set, is Announce's answer (and nothing is
+	// announced).
+	announceErr error
 }
 
 var _ Lock = (*fakeLock)(nil)
@@ -56,6 +60,17 @@ func (f *fakeLock) Subscribe(int) (<-chan lock.Event, func()) {
 func (f *fakeLock) Refresh(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.refreshes++
+	return nil
+}
+
+func (f *fakeLock) Announce(_ context.Context, e lock.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.announceErr != nil {
+		return f.announceErr
+	}
+	f.announced = append(f.announced, e)
 	f.refreshes++
 	return nil
 }

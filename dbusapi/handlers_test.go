@@ -40,21 +40,37 @@ func TestHandlersRefuseNUL(t *testing.T) {
 	}
 }
 
-// TestAllowedChangeIsAuditedAndRefreshes: an admin's change is made,
-// audited with the UID, and the lock core re-reads the store.
-func TestAllowedChangeIsAuditedAndRefreshes(t *testing.T) {
+// TestAllowedChangeIsAnnouncedAndRefreshes: an admin's change is made and
+// handed to the lock core with the UID, which records it (its sink is the
+// audit log) and re-reads the store; the service does not audit it again.
+func TestAllowedChangeIsAnnouncedAndRefreshes(t *testing.T) {
 	s, l, st := testService(t, caller{uid: 1000, gids: []uint32{990}, haveGIDs: true})
 	opts := map[string]dbus.Variant{"kind": dbus.MakeVariant("one-time")}
 	id, derr := codes1{s}.Add(message(wire.Codes1, "Add", "guest", "3691", opts), "guest", "3691", opts)
 	if derr != nil || id != 7 {
 		t.Fatalf("Add: %d, %v", id, derr)
 	}
-	want := []codes.AuditEvent{{Kind: "code-added", Source: "dbus", CodeID: 7, CodeKind: "one-time", Slot: 1, UID: 1000}}
-	if diff := cmp.Diff(want, st.audit, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Time" }, cmp.Ignore())); diff != "" {
-		t.Errorf("audit (-want +got):\n%s", diff)
+	ignoreTime := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Time" }, cmp.Ignore())
+	want := []lock.Event{{Kind: "code-added", Source: "dbus", CodeID: 7, CodeKind: "one-time", Slot: 1, UID: 1000}}
+	if diff := cmp.Diff(want, l.announced, ignoreTime); diff != "" {
+		t.Errorf("announced (-want +got):\n%s", diff)
+	}
+	if len(st.audit) != 0 {
+		t.Errorf("the service audited the change itself too: %+v", st.audit)
 	}
 	if l.refreshes != 1 {
 		t.Errorf("%d refreshes, want 1", l.refreshes)
+	}
+	// A core that does not take the change leaves the audit to the
+	// service: recorded once, either way.
+	l.announceErr = fmt.Errorf("%w: %w", lock.ErrNotAnnounced, context.DeadlineExceeded)
+	st.list = []codes.Info{{ID: 7, Slot: 1, Kind: codes.KindOneTime}}
+	if derr := (codes1{s}).Remove(message(wire.Codes1, "Remove", uint32(7)), 7); derr != nil {
+		t.Fatalf("Remove: %v", derr)
+	}
+	wantAudit := []codes.AuditEvent{{Kind: "code-removed", Source: "dbus", CodeID: 7, CodeKind: "one-time", Slot: 1, UID: 1000}}
+	if diff := cmp.Diff(wantAudit, st.audit, ignoreTime); diff != "" {
+		t.Errorf("audit without the core (-want +got):\n%s", diff)
 	}
 	if derr := (lock1{s}).Unlock(message(wire.Lock1, "Unlock")); derr != nil || len(l.calls) != 1 || l.calls[0] != "unlock dbus 1000" {
 		t.Errorf("Unlock: %v, lock saw %v", derr, l.calls)

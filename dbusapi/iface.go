@@ -16,13 +16,20 @@ import (
 // not running. Subscribe may drop events for a slow subscriber; the
 // service re-reads Status every second so properties still converge.
 // Refresh re-reads provisioning and lockout from the store after a
-// Codes1 change.
+// Codes1 call that changed nothing but may have counted a wrong entry.
+// Announce does the same after a Codes1 change, and first makes the
+// change one of the lock's events: its sink records it in the audit log
+// (wire the core's Sink to the store, codeslink.AuditSink, or Codes1
+// changes go unaudited) and Subscribe delivers it, to the panel and to
+// the service, which sends it as the Event signal. It returns an error
+// wrapping lock.ErrNotAnnounced when the lock did not take the event.
 type Lock interface {
 	Status() lock.Status
 	Lock(ctx context.Context, source string, uid int) error
 	Unlock(ctx context.Context, source string, uid int) error
 	Subscribe(n int) (<-chan lock.Event, func())
 	Refresh(ctx context.Context) error
+	Announce(ctx context.Context, e lock.Event) error
 }
 
 // Codes is the code store as the service uses it (*codes.Store). Errors

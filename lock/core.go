@@ -50,7 +50,7 @@ type Core struct {
 	shownHealth bool
 
 	reqs     chan request
-	refresh  chan chan struct{}
+	refresh  chan refreshReq
 	boltDone chan moveResult
 	ready    chan struct{}
 	beat     atomic.Int64 // unix nanoseconds of the last loop turn
@@ -99,7 +99,7 @@ func New(cfg Config) (*Core, error) {
 		log:      cfg.Log,
 		clk:      cfg.Clock,
 		reqs:     make(chan request),
-		refresh:  make(chan chan struct{}),
+		refresh:  make(chan refreshReq),
 		boltDone: make(chan moveResult, 1),
 		ready:    make(chan struct{}),
 	}
@@ -111,23 +111,6 @@ func New(cfg Config) (*Core, error) {
 // stop the subscription. A subscriber that falls n events behind loses
 // events; the lock never waits for it.
 func (c *Core) Subscribe(n int) (<-chan Event, func()) { return c.hub.subscribe(n) }
-
-// Refresh makes the core re-read provisioning and lockout from the code
-// store, after something other than the keypad changed them (D-Bus).
-func (c *Core) Refresh(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case c.refresh <- done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // Ready is closed once Run has read the bolt, the door and the code store,
 // so the state is known: the moment to tell systemd READY=1.
@@ -215,9 +198,10 @@ func (c *Core) Run(ctx context.Context) error {
 			c.onMoved(r)
 		case r := <-c.reqs:
 			r.reply <- c.onRequest(r)
-		case done := <-c.refresh:
+		case r := <-c.refresh:
+			c.emitAll(r.events)
 			c.refreshCodes(ctx)
-			close(done)
+			close(r.done)
 		case <-timerC(c.entryT):
 			c.entryT = nil
 			c.entry.timeout()

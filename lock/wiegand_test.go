@@ -49,29 +49,14 @@ func TestWiegandKeypadOpens(t *testing.T) {
 	if err := board.Wiegand.Type(ctx, "2580#", 80*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	waitKind(t, events, lock.EventUnlocked)
+	locktest.WaitEvent(t, events, lock.EventUnlocked)
 	if !board.Strike.Unlocked() {
 		t.Error("strike not energised after a granted code")
 	}
 	if err := board.Wiegand.SendCard(ctx, 26, 12, 3456); err != nil {
 		t.Fatal(err)
 	}
-	if e := waitKind(t, events, lock.EventDenied); e.Source != lock.SourceCard {
+	if e := locktest.WaitEvent(t, events, lock.EventDenied); e.Source != lock.SourceCard {
 		t.Errorf("card refusal from %q", e.Source)
-	}
-}
-
-func waitKind(t *testing.T, events <-chan lock.Event, kind string) lock.Event {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-events:
-			if e.Kind == kind {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("no %q event", kind)
-		}
 	}
 }

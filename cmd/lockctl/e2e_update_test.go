@@ -49,12 +49,13 @@ type updateUnit struct {
 // quietLock is a lock core at rest: Update1 needs only Lock1 beside it.
 type quietLock struct{}
 
-func (quietLock) Status() lock.Status                       { return lock.Status{State: lock.StateLocked} }
-func (quietLock) Lock(context.Context, string, int) error   { return nil }
-func (quietLock) Unlock(context.Context, string, int) error { return nil }
-func (quietLock) Subscribe(int) (<-chan lock.Event, func()) { return make(chan lock.Event), func() {} }
-func (quietLock) Refresh(context.Context) error             { return nil }
-func (u *updateUnit) rebooted() []string                    { u.mu.Lock(); defer u.mu.Unlock(); return u.reboots }
+func (quietLock) Status() lock.Status                        { return lock.Status{State: lock.StateLocked} }
+func (quietLock) Lock(context.Context, string, int) error    { return nil }
+func (quietLock) Unlock(context.Context, string, int) error  { return nil }
+func (quietLock) Subscribe(int) (<-chan lock.Event, func())  { return make(chan lock.Event), func() {} }
+func (quietLock) Refresh(context.Context) error              { return nil }
+func (quietLock) Announce(context.Context, lock.Event) error { return nil }
+func (u *updateUnit) rebooted() []string                     { u.mu.Lock(); defer u.mu.Unlock(); return u.reboots }
 func (u *updateUnit) bundlePath(version, compat string) string {
 	return filepath.Join(u.dir, version+"-"+compat+".lockd")
 }
