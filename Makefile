@@ -15,7 +15,7 @@ MAKEFLAGS += --no-print-directory
 GO ?= go
 
 # Programs built into bin/: whichever of these directories exist.
-CMDS := $(wildcard cmd/lockd cmd/lockctl)
+CMDS := $(wildcard cmd/lockd cmd/lockctl cmd/lockd-mqtt)
 CMD_PKGS := $(addprefix ./,$(CMDS))
 
 # Packages that never touch real hardware, tested on arm64 under QEMU.
@@ -82,10 +82,14 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 #   rauc squashfs-tools openssl
 #                          make bench: lockbench installs the same image with
 #                          RAUC 1.8 (rauc bundle/service/install) beside lockd
+#   mosquitto mosquitto-clients
+#                          lockd-mqtt's tests: the broker (TLS, users from
+#                          mosquitto_passwd, ACLs) and mosquitto_sub/_pub as
+#                          Home Assistant and as an intruder
 DEB_PKGS := gcc libc6-dev git dbus libglib2.0-bin systemd libubootenv-tool \
 	u-boot-tools gdisk util-linux mount zstd qemu-user \
 	u-boot-qemu qemu-system-arm dosfstools mtools e2fsprogs make apt dpkg \
-	rauc squashfs-tools openssl \
+	rauc squashfs-tools openssl mosquitto mosquitto-clients \
 	$(ARM64_PKGS) $(ARMV7_PKGS)
 
 # Commands `make test` checks for, as command:package.
@@ -96,6 +100,8 @@ TEST_TOOLS := gcc:gcc git:git systemd-analyze:systemd systemd-sysusers:systemd \
 	losetup:mount zstd:zstd qemu-aarch64:qemu-user \
 	qemu-system-aarch64:qemu-system-arm mkfs.vfat:dosfstools mcopy:mtools \
 	mkfs.ext4:e2fsprogs make:make apt-get:apt dpkg-deb:dpkg \
+	mosquitto:mosquitto mosquitto_passwd:mosquitto mosquitto_sub:mosquitto-clients \
+	mosquitto_pub:mosquitto-clients \
 	$(ARM64_CC):gcc-aarch64-linux-gnu
 
 # missing_tools CMD:PKG...: prints the missing ones as "CMD (PKG)". sbin is
@@ -109,7 +115,7 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 .PHONY: build
-build: ## build bin/lockd and bin/lockctl
+build: ## build bin/lockd, bin/lockctl and bin/lockd-mqtt
 	@if [ -z "$(CMDS)" ]; then echo "build: cmd/lockd does not exist yet; nothing to build"; exit 0; fi
 	@if [ "$$($(GO) list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = true ]; then \
 	  echo "build: the Go build cache has no SQLite yet: compiling it (go-sqlite3's C) takes about a minute on 2 cores, once"; \
@@ -144,15 +150,19 @@ DBUSDIR := $(PREFIX)/share/dbus-1
 
 .PHONY: install
 install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREFIX=/usr
-	@for b in lockd lockctl; do \
+	@for b in lockd lockctl lockd-mqtt; do \
 	  [ -x "$(BIN)/$$b" ] || { echo "install: $(BIN)/$$b is missing: run 'make build' first (or 'make cross' and BIN=bin/arm64)" >&2; exit 1; }; \
 	done
 	install -D -m 0755 $(BIN)/lockd $(DESTDIR)$(PREFIX)/bin/lockd
 	install -D -m 0755 $(BIN)/lockctl $(DESTDIR)$(PREFIX)/bin/lockctl
+	install -D -m 0755 $(BIN)/lockd-mqtt $(DESTDIR)$(PREFIX)/bin/lockd-mqtt
 	install -D -m 0644 systemd/lockd.service $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd.service
+	install -D -m 0644 systemd/lockd-mqtt.service $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd-mqtt.service
 	@if [ "$(PREFIX)" != /usr ]; then \
 	  echo "sed -i 's|^ExecStart=/usr/bin/lockd |ExecStart=$(PREFIX)/bin/lockd |' $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd.service"; \
 	  sed -i 's|^ExecStart=/usr/bin/lockd |ExecStart=$(PREFIX)/bin/lockd |' $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd.service; \
+	  echo "sed -i 's|^ExecStart=/usr/bin/lockd-mqtt |ExecStart=$(PREFIX)/bin/lockd-mqtt |' $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd-mqtt.service"; \
+	  sed -i 's|^ExecStart=/usr/bin/lockd-mqtt |ExecStart=$(PREFIX)/bin/lockd-mqtt |' $(DESTDIR)$(LIBDIR_SYSTEMD)/system/lockd-mqtt.service; \
 	fi
 	install -D -m 0755 systemd/lockd-trial-generator $(DESTDIR)$(LIBDIR_SYSTEMD)/system-generators/lockd-trial-generator
 	install -D -m 0644 systemd/50-lockd-watchdog.conf $(DESTDIR)$(LIBDIR_SYSTEMD)/system.conf.d/50-lockd-watchdog.conf
@@ -160,6 +170,7 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 	install -D -m 0644 systemd/io.lockd.Lock1.service $(DESTDIR)$(DBUSDIR)/system-services/io.lockd.Lock1.service
 	install -D -m 0644 systemd/io.lockd.Lock1.xml $(DESTDIR)$(DBUSDIR)/interfaces/io.lockd.Lock1.xml
 	install -D -m 0644 systemd/lockd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/lockd.conf
+	install -D -m 0644 systemd/lockd-mqtt.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/lockd-mqtt.conf
 	install -D -m 0644 systemd/lockd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/lockd.conf
 	install -D -m 0644 systemd/60-lockd-gpio.rules $(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-lockd-gpio.rules
 	install -D -m 0644 systemd/61-lockd-slots.rules $(DESTDIR)$(PREFIX)/lib/udev/rules.d/61-lockd-slots.rules
@@ -174,6 +185,12 @@ install: ## install bin/ (make build first) and systemd/ into DESTDIR under PREF
 	else \
 	  echo "install -D -m 0644 systemd/lockd.toml $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml"; \
 	  install -D -m 0644 systemd/lockd.toml $(DESTDIR)$(SYSCONFDIR)/lockd/lockd.toml; \
+	fi
+	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/lockd/mqtt.toml" ]; then \
+	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/lockd/mqtt.toml (the shipped one is systemd/mqtt.toml)"; \
+	else \
+	  echo "install -D -m 0644 systemd/mqtt.toml $(DESTDIR)$(SYSCONFDIR)/lockd/mqtt.toml"; \
+	  install -D -m 0644 systemd/mqtt.toml $(DESTDIR)$(SYSCONFDIR)/lockd/mqtt.toml; \
 	fi
 	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/fw_env.config" ]; then \
 	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/fw_env.config"; \

@@ -152,7 +152,7 @@ func lookupUser(t *testing.T, root, name string) (uid, gid int) {
 	return 0, 0
 }
 
-// buildLockd builds the real lockd and lockctl into a directory every
+// buildLockd builds the real lockd, lockctl and lockd-mqtt into a directory every
 // user may run them from.
 func buildLockd(t *testing.T) string {
 	t.Helper()
@@ -160,7 +160,7 @@ func buildLockd(t *testing.T) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-o", dir+"/", "lockd.dev/lockd/cmd/lockd", "lockd.dev/lockd/cmd/lockctl")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "lockd.dev/lockd/cmd/lockd", "lockd.dev/lockd/cmd/lockctl", "lockd.dev/lockd/cmd/lockd-mqtt")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -43,4 +43,12 @@
 //     slot, installed in /usr/share/polkit-1/rules.d/.
 //   - lockctl.bash-completion: installed as
 //     /usr/share/bash-completion/completions/lockctl.
+//   - lockd-mqtt.service: Home Assistant over MQTT (cmd/lockd-mqtt),
+//     installed as /usr/lib/systemd/system/lockd-mqtt.service and not
+//     enabled: user lockd-mqtt in group lockd, the credentials file by
+//     LoadCredential=, the network lockd itself never has.
+//   - lockd-mqtt.sysusers: user lockd-mqtt in group lockd (never
+//     lockd-admin), installed as /usr/lib/sysusers.d/lockd-mqtt.conf.
+//   - mqtt.toml: lockd-mqtt's annotated configuration, remote unlock off,
+//     installed as /etc/lockd/mqtt.toml (an existing one is kept).
 package systemd

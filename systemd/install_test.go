@@ -22,9 +22,13 @@ var installed = map[string]struct {
 	src  string
 	mode fs.FileMode
 }{
-	"usr/bin/lockd":                        {"", 0o755},
-	"usr/bin/lockctl":                      {"", 0o755},
-	"usr/lib/systemd/system/lockd.service": {"systemd/lockd.service", 0o644},
+	"usr/bin/lockd":                                           {"", 0o755},
+	"usr/bin/lockctl":                                         {"", 0o755},
+	"usr/bin/lockd-mqtt":                                      {"", 0o755},
+	"usr/lib/systemd/system/lockd-mqtt.service":               {"systemd/lockd-mqtt.service", 0o644},
+	"usr/lib/sysusers.d/lockd-mqtt.conf":                      {"systemd/lockd-mqtt.sysusers", 0o644},
+	"etc/lockd/mqtt.toml":                                     {"systemd/mqtt.toml", 0o644},
+	"usr/lib/systemd/system/lockd.service":                    {"systemd/lockd.service", 0o644},
 	"usr/lib/systemd/system-generators/lockd-trial-generator": {"systemd/lockd-trial-generator", 0o755},
 	"usr/lib/systemd/system.conf.d/50-lockd-watchdog.conf":    {"systemd/50-lockd-watchdog.conf", 0o644},
 	"usr/share/dbus-1/system.d/io.lockd.Lock1.conf":           {"systemd/io.lockd.Lock1.conf", 0o644},
@@ -50,7 +54,7 @@ func makeInstall(t *testing.T, vars ...string) string {
 	t.Helper()
 	mk := testtool.Need(t, "make", "make")
 	bin := t.TempDir()
-	for _, b := range []string{"lockd", "lockctl"} {
+	for _, b := range []string{"lockd", "lockctl", "lockd-mqtt"} {
 		if err := os.WriteFile(filepath.Join(bin, b), []byte("#!/bin/sh\n# fake "+b+"\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}

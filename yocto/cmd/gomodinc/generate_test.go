@@ -68,6 +68,7 @@ func TestClassify(t *testing.T) {
 		{"Permission to use, copy, modify, and/or distribute this software for any purpose", "ISC"},
 		{"Mozilla Public License Version 2.0", "MPL-2.0"},
 		{"Permission is hereby granted, free of charge ... Apache License Version 2.0", "Apache-2.0 & MIT"},
+		{"Eclipse Public License v2.0\nand Eclipse Distribution License v1.0 which accompany", "(BSD-3-Clause | EPL-2.0)"},
 		{"All rights reserved. Do not copy.", ""},
 	} {
 		if got := classify(tc.text); got != tc.want {

@@ -8,7 +8,7 @@
 //
 //	go run ./yocto/cmd/gomodinc [-C MODULE_DIR] [-o FILE] [-licenses FILE] [PACKAGE...]
 //
-// PACKAGE defaults to ./cmd/lockd ./cmd/lockctl, the recipe's GO_INSTALL.
+// PACKAGE defaults to ./cmd/lockd ./cmd/lockctl ./cmd/lockd-mqtt, the recipe's GO_INSTALL.
 // The modules must be in the Go module cache (`go mod download`); nothing
 // is fetched from the network. `make yocto-gomod` runs it, and its test
 // fails when the committed file no longer matches go.sum.

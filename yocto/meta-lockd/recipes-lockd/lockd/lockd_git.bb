@@ -37,7 +37,7 @@ REQUIRED_DISTRO_FEATURES = "systemd"
 # DISTRO_FEATURES never hold systemd, which would skip it.
 REQUIRED_DISTRO_FEATURES:class-native = ""
 
-GO_INSTALL = "${GO_IMPORT}/cmd/lockd ${GO_IMPORT}/cmd/lockctl"
+GO_INSTALL = "${GO_IMPORT}/cmd/lockd ${GO_IMPORT}/cmd/lockctl ${GO_IMPORT}/cmd/lockd-mqtt"
 # go-sqlite3 compiles the SQLite it bundles: cgo is required. go.bbclass
 # already adds -buildmode=pie on every architecture lockd runs on.
 CGO_ENABLED = "1"
@@ -71,11 +71,35 @@ USERADD_PARAM:${PN} = "--system --home-dir /var/lib/lockd --no-create-home \
 SYSTEMD_SERVICE:${PN} = "lockd.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 
+# lockd-mqtt (Home Assistant over MQTT) is its own package, so an image
+# without it has no program that touches the network. Its unit stays
+# disabled until the owner has configured it (README "Home Assistant").
+# User lockd-mqtt is in group lockd only, as lockd-mqtt.sysusers says;
+# remote unlock adds lockd-admin in a drop-in the owner writes.
+PACKAGES =+ "${PN}-mqtt"
+SUMMARY:${PN}-mqtt = "lockd-mqtt: the lock in Home Assistant over MQTT"
+FILES:${PN}-mqtt = " \
+    ${bindir}/lockd-mqtt \
+    ${systemd_system_unitdir}/lockd-mqtt.service \
+    ${nonarch_libdir}/sysusers.d/lockd-mqtt.conf \
+    ${sysconfdir}/lockd/mqtt.toml \
+"
+CONFFILES:${PN}-mqtt = "${sysconfdir}/lockd/mqtt.toml"
+RDEPENDS:${PN}-mqtt = "${PN}"
+SYSTEMD_PACKAGES = "${PN} ${PN}-mqtt"
+SYSTEMD_SERVICE:${PN}-mqtt = "lockd-mqtt.service"
+SYSTEMD_AUTO_ENABLE:${PN}-mqtt = "disable"
+USERADD_PACKAGES += "${PN}-mqtt"
+GROUPADD_PARAM:${PN}-mqtt = "--system lockd"
+USERADD_PARAM:${PN}-mqtt = "--system --home-dir / --no-create-home --shell ${sbindir}/nologin \
+    --user-group --groups lockd --comment 'lockd Home Assistant bridge' lockd-mqtt"
+
 do_install:append:class-target() {
     s=${LOCKD_SYSTEMD}
 
     install -d ${D}${systemd_system_unitdir}
     install -m 0644 $s/lockd.service ${D}${systemd_system_unitdir}/
+    install -m 0644 $s/lockd-mqtt.service ${D}${systemd_system_unitdir}/
 
     # Trial boots: the generator adds the reboot-on-failure drop-in on a
     # boot with lockd.trial=1; the manager drop-in arms the watchdog.
@@ -91,6 +115,7 @@ do_install:append:class-target() {
 
     install -d ${D}${nonarch_libdir}/sysusers.d ${D}${nonarch_libdir}/tmpfiles.d ${D}${nonarch_base_libdir}/udev/rules.d
     install -m 0644 $s/lockd.sysusers ${D}${nonarch_libdir}/sysusers.d/lockd.conf
+    install -m 0644 $s/lockd-mqtt.sysusers ${D}${nonarch_libdir}/sysusers.d/lockd-mqtt.conf
     install -m 0644 $s/lockd.tmpfiles ${D}${nonarch_libdir}/tmpfiles.d/lockd.conf
     install -m 0644 $s/60-lockd-gpio.rules ${D}${nonarch_base_libdir}/udev/rules.d/
     install -m 0644 $s/61-lockd-slots.rules ${D}${nonarch_base_libdir}/udev/rules.d/
@@ -125,6 +150,7 @@ do_install:append:class-target() {
     # to ${sysconfdir}/lockd/keys.
     install -d ${D}${sysconfdir}/lockd/keys
     install -m 0644 $s/lockd.toml ${D}${sysconfdir}/lockd/lockd.toml
+    install -m 0644 $s/mqtt.toml ${D}${sysconfdir}/lockd/mqtt.toml
 }
 
 # The Go sources go-mod installs under ${libdir}/go/src are build input,
