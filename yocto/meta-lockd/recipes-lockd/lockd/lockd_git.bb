@@ -21,7 +21,7 @@ SRC_URI = "${LOCKD_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 # yocto/layer_test.go checks that this commit holds every file
 # do_install takes from systemd/, docs/ and the top directory, and the
 # go.sum the .inc was made from.
-SRCREV = "b8287efeebfadb8b29171aca830a0923368105ea"
+SRCREV = "8f96b4c1a8ee6675ee00958396da77b65aaf56f3"
 PV = "0.0+git"
 
 # The Go modules (gomod:// SRC_URI lines, appended with +=) and their
