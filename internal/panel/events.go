@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"lockd.dev/lockd/lock"
 )
 
 // eventLine formats one event: time, kind, source and what it concerns,
 // cut to width columns if width is positive. Events never carry code
 // digits, and nothing here adds any.
-func eventLine(e lock.Event, width int) string {
+func (ui *styles) eventLine(e lock.Event, width int) string {
 	var details []string
 	if e.Reason != "" {
 		details = append(details, e.Reason)
@@ -32,7 +34,7 @@ func eventLine(e lock.Event, width int) string {
 		details = append(details, fmt.Sprintf("uid %d", e.UID))
 	}
 	line := fmt.Sprintf("%s  %-16s %-11s %s", e.Time.Format("15:04:05"), e.Kind, e.Source, strings.Join(details, ", "))
-	return kindStyle(e.Kind).Render(cut(strings.TrimRight(line, " "), width))
+	return ui.kindStyle(e.Kind).Render(cut(strings.TrimRight(line, " "), width))
 }
 
 // cut shortens s to width columns with an ellipsis. Event text is plain
@@ -46,15 +48,15 @@ func cut(s string, width int) string {
 }
 
 // kindStyle colours an event by how much it matters to a person watching.
-func kindStyle(kind string) style {
+func (ui *styles) kindStyle(kind string) lipgloss.Style {
 	switch kind {
 	case lock.EventGranted, lock.EventLocked, lock.EventSetup, lock.EventLockoutEnd:
-		return goodStyle
+		return ui.good
 	case lock.EventDenied, lock.EventDuress, lock.EventJammed, lock.EventPositionUnsure,
 		lock.EventLockout, lock.EventRefused, lock.EventKeypadError, lock.EventStoreError:
-		return badStyle
+		return ui.bad
 	case lock.EventUnlocked, lock.EventDoorOpen, lock.EventLockPending, lock.EventPositionChange:
-		return warnStyle
+		return ui.warn
 	}
-	return plainStyle
+	return ui.plain
 }

@@ -3,11 +3,13 @@ package panel
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"lockd.dev/lockd/gpio/sim"
 	"lockd.dev/lockd/lock"
@@ -88,7 +90,8 @@ type model struct {
 	quit      func()
 	act       *actuator
 	layout    [][]byte
-	uid       int // who asks for lock and unlock, as a D-Bus caller would be
+	uid       int     // who asks for lock and unlock, as a D-Bus caller would be
+	ui        *styles // how it looks on its output
 
 	snap     snapshot
 	finger   byte // key the simulated finger holds, 0 if none
@@ -106,9 +109,14 @@ func newModel(ctx context.Context, cfg Config) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := cfg.Output
+	if out == nil {
+		out = io.Discard // tests: no terminal, no colour
+	}
 	m := &model{
 		ctx: ctx, board: cfg.Board, core: cfg.Core, setupCode: cfg.SetupCode,
 		quit: cfg.Quit, act: newActuator(), layout: layout, uid: os.Getuid(),
+		ui: newStyles(lipgloss.NewRenderer(out)),
 	}
 	m.snap = takeSnapshot(m.board, m.core)
 	return m, nil

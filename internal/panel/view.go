@@ -10,21 +10,28 @@ import (
 	"lockd.dev/lockd/lock"
 )
 
-var (
-	titleStyle  = lipgloss.NewStyle().Bold(true)
-	labelStyle  = lipgloss.NewStyle().Faint(true).Width(9)
-	litKeyStyle = lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(lipgloss.Color("11"))
-	goodStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("10")).Bold(true)
-	warnStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("11")).Bold(true)
-	badStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("9")).Bold(true)
-	offStyle    = lipgloss.NewStyle().Faint(true)
-	bannerStyle = lipgloss.NewStyle().Bold(true).
-			Foreground(lipgloss.Color("15")).Background(lipgloss.Color("1")).Padding(0, 1)
-	helpStyle  = lipgloss.NewStyle().Faint(true)
-	plainStyle = lipgloss.NewStyle()
-)
+// styles are the panel's looks, all made by the renderer of the panel's
+// own output: colour follows that terminal, and there is none when it is
+// not one, when NO_COLOR is set or TERM is dumb (termenv's detection), so
+// the view tests read plain text.
+type styles struct {
+	title, label, litKey, good, warn, bad, off, banner, help, plain lipgloss.Style
+}
 
-type style = lipgloss.Style
+func newStyles(r *lipgloss.Renderer) *styles {
+	return &styles{
+		title:  r.NewStyle().Bold(true),
+		label:  r.NewStyle().Faint(true).Width(9),
+		litKey: r.NewStyle().Bold(true).Reverse(true).Foreground(lipgloss.Color("11")),
+		good:   r.NewStyle().Foreground(lipgloss.Color("10")).Bold(true),
+		warn:   r.NewStyle().Foreground(lipgloss.Color("11")).Bold(true),
+		bad:    r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
+		off:    r.NewStyle().Faint(true),
+		banner: r.NewStyle().Bold(true).Foreground(lipgloss.Color("15")).Background(lipgloss.Color("1")).Padding(0, 1),
+		help:   r.NewStyle().Faint(true),
+		plain:  r.NewStyle(),
+	}
+}
 
 // barWidth is the bolt travel bar's length in cells.
 const barWidth = 16
@@ -35,35 +42,35 @@ func (m *model) View() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(titleStyle.Render("lockd simulator") + "  " + offStyle.Render(m.snap.now.Format("15:04:05")) + "\n\n")
+	b.WriteString(m.ui.title.Render("lockd simulator") + "  " + m.ui.off.Render(m.snap.now.Format("15:04:05")) + "\n\n")
 	b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, m.keypadView(), "   ", m.statusView()) + "\n")
 	if !m.snap.status.Provisioned {
-		b.WriteString("\n" + bannerStyle.Render("SETUP INCOMPLETE — enter * SETUP # then NEW # NEW #") + "\n")
+		b.WriteString("\n" + m.ui.banner.Render("SETUP INCOMPLETE — enter * SETUP # then NEW # NEW #") + "\n")
 		if m.setupCode != "" {
-			b.WriteString(warnStyle.Render("setup code (simulation only): "+m.setupCode) + "\n")
+			b.WriteString(m.ui.warn.Render("setup code (simulation only): "+m.setupCode) + "\n")
 		} else {
-			b.WriteString(warnStyle.Render("setup code: on the unit's label (lockd factory-init)") + "\n")
+			b.WriteString(m.ui.warn.Render("setup code: on the unit's label (lockd factory-init)") + "\n")
 		}
 	}
 	for _, w := range m.snap.status.Warnings() {
-		b.WriteString(badStyle.Render("⚠ "+w) + "\n")
+		b.WriteString(m.ui.bad.Render("⚠ "+w) + "\n")
 	}
-	b.WriteString("\n" + titleStyle.Render("Events") + "\n")
+	b.WriteString("\n" + m.ui.title.Render("Events") + "\n")
 	if len(m.events) == 0 {
-		b.WriteString(offStyle.Render("  none yet") + "\n")
+		b.WriteString(m.ui.off.Render("  none yet") + "\n")
 	}
 	for _, e := range m.events {
-		b.WriteString("  " + eventLine(e, m.width-2) + "\n")
+		b.WriteString("  " + m.ui.eventLine(e, m.width-2) + "\n")
 	}
 	b.WriteString("\n")
 	if m.notice.text != "" {
-		s := goodStyle
+		s := m.ui.good
 		if m.notice.bad {
-			s = badStyle
+			s = m.ui.bad
 		}
 		b.WriteString(s.Render("› "+m.notice.text) + "\n")
 	}
-	b.WriteString(helpStyle.Render(m.help()) + "\n")
+	b.WriteString(m.ui.help.Render(m.help()) + "\n")
 	return b.String()
 }
 
@@ -90,7 +97,7 @@ func (m *model) keypadView() string {
 		b.WriteString("│")
 		for _, k := range row {
 			if m.lit(k) {
-				b.WriteString(litKeyStyle.Render("[" + string(k) + "]"))
+				b.WriteString(m.ui.litKey.Render("[" + string(k) + "]"))
 			} else {
 				b.WriteString(" " + string(k) + " ")
 			}
@@ -111,100 +118,100 @@ func (m *model) lit(key byte) bool {
 func (m *model) statusView() string {
 	s, st := m.snap, m.snap.status
 	rows := []string{
-		row("Bolt", boltState(st.State)),
+		m.ui.row("Bolt", m.ui.boltState(st.State)),
 	}
 	if s.motor {
-		travel := bar(s.pos)
+		travel := m.ui.bar(s.pos)
 		if s.jammed {
-			travel += "  " + badStyle.Render("obstacle")
+			travel += "  " + m.ui.bad.Render("obstacle")
 		}
-		rows = append(rows, row("", travel))
+		rows = append(rows, m.ui.row("", travel))
 	} else if s.strikeOn {
-		rows = append(rows, row("Strike", warnStyle.Render("energised (released)")))
+		rows = append(rows, m.ui.row("Strike", m.ui.warn.Render("energised (released)")))
 	} else {
-		rows = append(rows, row("Strike", "de-energised"))
+		rows = append(rows, m.ui.row("Strike", "de-energised"))
 	}
-	door := goodStyle.Render("closed")
+	door := m.ui.good.Render("closed")
 	if s.doorOpen {
-		door = warnStyle.Render("OPEN")
+		door = m.ui.warn.Render("OPEN")
 	}
 	rows = append(rows,
-		row("Door", door),
-		row("LEDs", dot(s.green, "green", goodStyle)+"  "+dot(s.red, "red", badStyle)),
-		row("Buzzer", onOff(s.buzzer)),
-		row("Keypad", mode(st.Mode)),
-		row("Lockout", lockout(st, s.now)),
-		row("Relock", relock(st.RelockAt, s.now)),
+		m.ui.row("Door", door),
+		m.ui.row("LEDs", m.ui.dot(s.green, "green", m.ui.good)+"  "+m.ui.dot(s.red, "red", m.ui.bad)),
+		m.ui.row("Buzzer", m.ui.onOff(s.buzzer)),
+		m.ui.row("Keypad", m.ui.mode(st.Mode)),
+		m.ui.row("Lockout", m.ui.lockout(st, s.now)),
+		m.ui.row("Relock", m.ui.relock(st.RelockAt, s.now)),
 	)
 	return strings.Join(rows, "\n")
 }
 
-func row(label, value string) string { return labelStyle.Render(label) + value }
+func (ui *styles) row(label, value string) string { return ui.label.Render(label) + value }
 
-func boltState(s lock.State) string {
+func (ui *styles) boltState(s lock.State) string {
 	switch s {
 	case lock.StateLocked:
-		return goodStyle.Render("LOCKED")
+		return ui.good.Render("LOCKED")
 	case lock.StateUnlocked:
-		return warnStyle.Render("UNLOCKED")
+		return ui.warn.Render("UNLOCKED")
 	case lock.StateLocking, lock.StateUnlocking:
-		return warnStyle.Render("MOVING") + " (" + string(s) + ")"
+		return ui.warn.Render("MOVING") + " (" + string(s) + ")"
 	case lock.StateJammed:
-		return badStyle.Render("JAMMED")
+		return ui.bad.Render("JAMMED")
 	}
-	return badStyle.Render("UNKNOWN")
+	return ui.bad.Render("UNKNOWN")
 }
 
 // bar draws the simulated bolt's position, unlocked on the left.
-func bar(pos float64) string {
+func (ui *styles) bar(pos float64) string {
 	n := int(pos*barWidth + 0.5)
 	n = min(max(n, 0), barWidth)
-	return offStyle.Render("unlocked ") + "▕" + strings.Repeat("█", n) + strings.Repeat("░", barWidth-n) + "▏" + offStyle.Render(" locked")
+	return ui.off.Render("unlocked ") + "▕" + strings.Repeat("█", n) + strings.Repeat("░", barWidth-n) + "▏" + ui.off.Render(" locked")
 }
 
-func dot(on bool, name string, style lipgloss.Style) string {
+func (ui *styles) dot(on bool, name string, style lipgloss.Style) string {
 	if on {
 		return style.Render("● " + name)
 	}
-	return offStyle.Render("○ " + name)
+	return ui.off.Render("○ " + name)
 }
 
-func onOff(on bool) string {
+func (ui *styles) onOff(on bool) string {
 	if on {
-		return warnStyle.Render("♪ on")
+		return ui.warn.Render("♪ on")
 	}
-	return offStyle.Render("off")
+	return ui.off.Render("off")
 }
 
-func mode(m string) string {
+func (ui *styles) mode(m string) string {
 	if m == "" || m == "idle" {
 		return "idle"
 	}
-	return warnStyle.Render(m)
+	return ui.warn.Render(m)
 }
 
 // lockout shows a running lockout's countdown, or how many wrong entries
 // the keypad still takes before one starts a lockout (a count, never
 // anything about a code).
-func lockout(st lock.Status, now time.Time) string {
+func (ui *styles) lockout(st lock.Status, now time.Time) string {
 	if left := st.LockedOutUntil.Sub(now); !st.LockedOutUntil.IsZero() && left > 0 {
-		return badStyle.Render("LOCKED OUT " + minSec(left) + " remaining")
+		return ui.bad.Render("LOCKED OUT " + minSec(left) + " remaining")
 	}
 	switch n := st.WrongLeft; {
 	case n == 1:
-		return offStyle.Render("none · ") + warnStyle.Render("the next wrong entry locks the keypad")
+		return ui.off.Render("none · ") + ui.warn.Render("the next wrong entry locks the keypad")
 	case n > 1:
-		return offStyle.Render(fmt.Sprintf("none · %d more wrong entries lock the keypad", n))
+		return ui.off.Render(fmt.Sprintf("none · %d more wrong entries lock the keypad", n))
 	}
-	return offStyle.Render("none")
+	return ui.off.Render("none")
 }
 
 // relock shows the auto-relock countdown (or a strike's pulse).
-func relock(at, now time.Time) string {
+func (ui *styles) relock(at, now time.Time) string {
 	if left := at.Sub(now); !at.IsZero() && left > 0 {
-		return warnStyle.Render("locks in " + minSec(left))
+		return ui.warn.Render("locks in " + minSec(left))
 	}
-	return offStyle.Render("-")
+	return ui.off.Render("-")
 }
 
 // minSec is d as m:ss, rounded up so that a countdown never shows 0:00
