@@ -42,7 +42,7 @@ func (m *Matrix) Run(ctx context.Context, events chan<- KeyEvent) (err error) {
 	defer m.running.Store(false)
 	for i, c := range m.cols {
 		if err := c.In(pgpio.PullUp, pgpio.BothEdges); err != nil {
-			return fmt.Errorf("gpio: matrix: column %d (%s): %w", i, c, err)
+			return fmt.Errorf("gpio: matrix: column %d (%s): %w", i, pinName(c), err)
 		}
 	}
 	defer func() {
@@ -167,7 +167,7 @@ func (m *Matrix) scan() ([]Key, time.Time, error) {
 	}
 	for r, row := range m.rows {
 		if err := row.Out(pgpio.Low); err != nil {
-			return nil, time.Time{}, fmt.Errorf("gpio: matrix: row %d (%s): %w", r, row, err)
+			return nil, time.Time{}, fmt.Errorf("gpio: matrix: row %d (%s): %w", r, pinName(row), err)
 		}
 		m.wait()
 		for c, col := range m.cols {
@@ -176,7 +176,7 @@ func (m *Matrix) scan() ([]Key, time.Time, error) {
 			}
 		}
 		if err := row.Out(pgpio.High); err != nil {
-			return nil, time.Time{}, fmt.Errorf("gpio: matrix: row %d (%s): %w", r, row, err)
+			return nil, time.Time{}, fmt.Errorf("gpio: matrix: row %d (%s): %w", r, pinName(row), err)
 		}
 	}
 	t := time.Now()
@@ -201,7 +201,7 @@ func (m *Matrix) columns() uint64 {
 func (m *Matrix) setRows(l pgpio.Level) error {
 	for r, row := range m.rows {
 		if err := row.Out(l); err != nil {
-			return fmt.Errorf("gpio: matrix: row %d (%s): %w", r, row, err)
+			return fmt.Errorf("gpio: matrix: row %d (%s): %w", r, pinName(row), err)
 		}
 	}
 	return nil

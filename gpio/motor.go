@@ -94,9 +94,9 @@ func NewMotor(cfg MotorConfig) (*Motor, error) {
 	case cfg.LockedSwitch == nil || cfg.UnlockedSwitch == nil:
 		return nil, errors.New("gpio: motor: both limit switch pins are required")
 	case samePin(cfg.LockDir, cfg.UnlockDir):
-		return nil, fmt.Errorf("gpio: motor: lock and unlock direction are the same pin %s", cfg.LockDir)
+		return nil, fmt.Errorf("gpio: motor: lock and unlock direction are the same pin %s", pinName(cfg.LockDir))
 	case samePin(cfg.LockedSwitch, cfg.UnlockedSwitch):
-		return nil, fmt.Errorf("gpio: motor: both limit switches are the same pin %s", cfg.LockedSwitch)
+		return nil, fmt.Errorf("gpio: motor: both limit switches are the same pin %s", pinName(cfg.LockedSwitch))
 	case cfg.Travel < 0:
 		return nil, fmt.Errorf("gpio: motor: negative travel time %s", cfg.Travel)
 	}

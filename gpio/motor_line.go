@@ -5,6 +5,7 @@ import (
 	"reflect"
 
 	pgpio "periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/pin"
 )
 
 // The helpers here are shared by the motor, strike, door and indicator
@@ -19,9 +20,20 @@ type outLine struct {
 // set drives the line active (on) or inactive.
 func (l outLine) set(on bool) error {
 	if err := l.pin.Out(pgpio.Level(on != l.activeLow)); err != nil {
-		return fmt.Errorf("%s: %w", l.pin, err)
+		return fmt.Errorf("%s: %w", pinName(l.pin), err)
 	}
 	return nil
+}
+
+// pinName is the pin's name for a message. Errors name a pin by Name,
+// never by String: periph.io's gpioioctl lines print themselves as a
+// JSON object over several lines, which would turn "pin GPIO16 is busy"
+// into a paragraph of JSON in the journal.
+func pinName(p pin.Pin) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return p.Name()
 }
 
 // inLine is an input with its active level.
@@ -38,7 +50,7 @@ func (l inLine) setup() error {
 		pull = pgpio.PullUp
 	}
 	if err := l.pin.In(pull, pgpio.BothEdges); err != nil {
-		return fmt.Errorf("%s: %w", l.pin, err)
+		return fmt.Errorf("%s: %w", pinName(l.pin), err)
 	}
 	return nil
 }

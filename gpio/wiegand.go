@@ -90,7 +90,7 @@ func (w *Wiegand) Run(ctx context.Context, events chan<- KeyEvent) error {
 	defer w.running.Store(false)
 	for i, p := range []pgpio.PinIn{w.d0, w.d1} {
 		if err := p.In(pgpio.PullUp, pgpio.FallingEdge); err != nil {
-			return fmt.Errorf("gpio: wiegand: D%d (%s): %w", i, p, err)
+			return fmt.Errorf("gpio: wiegand: D%d (%s): %w", i, pinName(p), err)
 		}
 	}
 	if w.d0.Read() == pgpio.Low || w.d1.Read() == pgpio.Low {
