@@ -15,6 +15,10 @@ type Options struct {
 	// Thread is run first by every goroutine of the write, the calling
 	// one's included: the updater puts each on an idle-priority thread.
 	Thread func()
+	// SyncEvery, when not 0, makes Adaptive fdatasync the slot after
+	// every SyncEvery bytes written: a download resumed after a power cut
+	// finds on the medium what it fetched before (Adaptive's scan).
+	SyncEvery uint64
 }
 
 func (o Options) progress(op string, pct int) {
@@ -40,8 +44,16 @@ func Stream(ctx context.Context, dev Device, img io.Reader, size uint64, sum str
 	free <- make([]byte, Unit)
 	full := make(chan filled, 1)
 	stop := make(chan struct{})
-	defer close(stop)
+	done := make(chan struct{})
+	// The caller closes the bundle reader once Stream returns: the
+	// decoding goroutine must be out of it by then (a read racing the
+	// zstd decoder's Close panicked, now and then, in updater's tests).
+	defer func() {
+		close(stop)
+		<-done
+	}()
 	go func() {
+		defer close(done)
 		if o.Thread != nil {
 			o.Thread()
 		}
