@@ -353,7 +353,10 @@ func (u *Updater) Approve(ctx context.Context) error {
 // that is running cannot be rejected; it commits or falls back by itself.
 // While an install or the switch runs, Reject is refused with ErrBusy and
 // changes nothing (see admit).
-func (u *Updater) Reject(ctx context.Context) error {
+func (u *Updater) Reject(ctx context.Context) error { return u.reject(ctx, false) }
+
+// reject is Reject; withdraw is Withdraw.
+func (u *Updater) reject(ctx context.Context, withdraw bool) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.broken != nil {
@@ -363,6 +366,14 @@ func (u *Updater) Reject(ctx context.Context) error {
 		return err
 	}
 	p := u.state.Pending
+	if withdraw {
+		if p == nil {
+			return ErrNothing
+		}
+		if p.Phase == PhaseArmed || u.op != "pending" {
+			return fmt.Errorf("%w: update %s is armed for the next boot (%s); it can no longer be withdrawn", ErrBusy, p.Version, u.op)
+		}
+	}
 	if p == nil && u.state.LastError != "" {
 		// Nothing to discard: the owner has read the report of the last
 		// failure, which clears it (and the warning on the LEDs).

@@ -500,6 +500,18 @@ type InstallOptions struct {
 // caller's descriptor); it is read with pread, so its offset does not
 // matter, and closed when the install ends.
 func (u *Updater) Install(ctx context.Context, f *os.File, o InstallOptions) error {
+	src, err := newFileSource(f)
+	if err != nil {
+		return err
+	}
+	return u.InstallSource(ctx, src, o)
+}
+
+// InstallSource is Install for any Source: the same checks, in the same
+// order, before one byte is written; src is closed when the install ends.
+// A download (a Source that is Remote) ends its reads when its own
+// context ends, which fails the install like a bad read of a file would.
+func (u *Updater) InstallSource(ctx context.Context, f Source, o InstallOptions) error {
 	if err := u.beginInstall(); err != nil {
 		f.Close()
 		return err
@@ -609,16 +621,9 @@ func (u *Updater) endInstall(err error, version string, written bool) {
 // Open, returned, is for the install; an indexed bundle otherwise is
 // returned as it is, for the install to check chunk by chunk as it
 // writes (see onePass).
-func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Slot, bundle.Manifest, *bundle.Reader, error) {
+func (u *Updater) prepare(ctx context.Context, f Source, o InstallOptions) (Slot, bundle.Manifest, *bundle.Reader, error) {
 	fail := func(err error) (Slot, bundle.Manifest, *bundle.Reader, error) {
 		return "", bundle.Manifest{}, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return fail(fmt.Errorf("updater: bundle: %w", err))
-	}
-	if !fi.Mode().IsRegular() {
-		return fail(fmt.Errorf("updater: bundle: not a regular file (%s)", fi.Mode().Type()))
 	}
 	keys, err := bundle.LoadKeyring(u.cfg.KeysDir)
 	if err != nil {
@@ -633,7 +638,7 @@ func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Sl
 	if err != nil {
 		return fail(err)
 	}
-	first, err := bundle.Open(io.NewSectionReader(f, 0, fi.Size()), keys)
+	first, err := bundle.Open(io.NewSectionReader(f, 0, f.Size()), keys)
 	if err != nil {
 		return fail(err)
 	}
@@ -663,7 +668,7 @@ func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Sl
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	br, err := bundle.Open(io.NewSectionReader(f, 0, fi.Size()), keys)
+	br, err := bundle.Open(io.NewSectionReader(f, 0, f.Size()), keys)
 	if err != nil {
 		return fail(fmt.Errorf("updater: bundle changed while it was read: %w", err))
 	}
@@ -682,7 +687,7 @@ func (u *Updater) prepare(ctx context.Context, f *os.File, o InstallOptions) (Sl
 // every bundle it can before this point (VerifyStored walks the zstd
 // stream), the history records the replacement, and a failed write says
 // in LastError and its event that the pending update went with it.
-func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br *bundle.Reader, f *os.File) error {
+func (u *Updater) write(ctx context.Context, target Slot, m bundle.Manifest, br *bundle.Reader, f Source) error {
 	u.mu.Lock()
 	s := u.state.clone()
 	replaced := s.Pending

@@ -87,6 +87,7 @@ func Adaptive(ctx context.Context, dev Device, active io.ReaderAt, c *bundle.Chu
 	blk := make([]byte, bs)
 	same := make([]byte, ix.ChunkSize()) // the active slot's bytes of the chunk's range
 	per := int(ix.ChunkBlocks)
+	var synced uint64 // st.Written at the last SyncEvery sync
 	for k := range ix.Chunks {
 		if err := ctx.Err(); err != nil {
 			return st, fmt.Errorf("slotwrite: install interrupted: %w", err)
@@ -159,6 +160,12 @@ func Adaptive(ctx context.Context, dev Device, active io.ReaderAt, c *bundle.Chu
 		}
 		if err := writeRuns(dev, ix, need, first, out, &st); err != nil {
 			return st, err
+		}
+		if o.SyncEvery > 0 && st.Written-synced >= o.SyncEvery {
+			if err := syncSlot(dev, &st); err != nil {
+				return st, err
+			}
+			synced = st.Written
 		}
 		o.progress("writing", 20+70*(k+1)/len(ix.Chunks))
 	}
