@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type app struct {
 	bus     string // system, session, sim or a D-Bus ADDRESS
 	json    bool
+	colour  bool          // stdout is a terminal that wants colour (painter)
 	timeout time.Duration // for each answer of lockd, and for lock/unlock's bolt
 	stdin   io.Reader
 	stdout  io.Writer
@@ -142,7 +144,8 @@ Exit status: 0 success, 1 refused or failed (the reason is printed),
 
 // run is lockctl without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{bus: "system", timeout: defaultTimeout, stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{bus: "system", timeout: defaultTimeout, stdin: stdin, stdout: stdout, stderr: stderr,
+		colour: colourful(stdout, os.Getenv)}
 	err := a.main(ctx, args)
 	if a.cl != nil {
 		a.cl.close()

@@ -53,7 +53,8 @@ func humanDuration(d time.Duration) string {
 
 // keyValues writes hostnamectl-style "Key: value" lines with the keys
 // right-aligned; a value with several lines continues under the first.
-func keyValues(w io.Writer, rows [][2]string) {
+// style, when set, colours line i of the value of key.
+func keyValues(w io.Writer, rows [][2]string, p painter, style func(key string, i int) colour) {
 	width := 0
 	for _, r := range rows {
 		width = max(width, len(r[0]))
@@ -62,6 +63,9 @@ func keyValues(w io.Writer, rows [][2]string) {
 		lines := strings.Split(r[1], "\n")
 		for i := range lines {
 			lines[i] = sanitize(lines[i])
+			if style != nil {
+				lines[i] = p.paint(style(r[0], i), lines[i])
+			}
 		}
 		key := r[0] + ":"
 		if r[0] == "" {

@@ -48,7 +48,7 @@ func TestStatusHuman(t *testing.T) {
 	uid := int64(0)
 	s.Events = []logEntry{{ID: 7, Time: now.Add(-time.Minute), Kind: "locked", Source: "dbus", UID: &uid}}
 	var b bytes.Buffer
-	writeStatus(&b, s)
+	writeStatus(&b, s, painter{})
 	want := `      State: locked
        Door: closed
 Provisioned: no
@@ -69,7 +69,7 @@ Last events: 2026-11-03 13:59:00  locked           dbus        uid=0
 	s = newLockStatus(props, now)
 	s.EventsError = "permission denied: reading io.lockd.Codes1 needs root or group lockd or lockd-admin"
 	b.Reset()
-	writeStatus(&b, s)
+	writeStatus(&b, s, painter{})
 	for _, line := range []string{"Provisioned: yes\n", "Lockout: none\n", "Health: ok\n", "Door: no door sensor\n",
 		"Last events: (cannot read the log: permission denied"} {
 		if !strings.Contains(b.String(), line) {
@@ -86,7 +86,7 @@ Last events: 2026-11-03 13:59:00  locked           dbus        uid=0
 func TestStatusJammed(t *testing.T) {
 	props := map[string]dbus.Variant{"State": v("jammed"), "Provisioned": v(true), "Mode": v("idle"), "Health": v([]string{})}
 	var b bytes.Buffer
-	writeStatus(&b, newLockStatus(props, time.Now()))
+	writeStatus(&b, newLockStatus(props, time.Now()), painter{})
 	want := "     Health: bolt: jammed: lockd stopped the motor and left the bolt where it is; " +
 		"clear what blocks it, then run 'lockctl lock' or 'lockctl unlock'\n"
 	if !strings.Contains(b.String(), want) {
@@ -352,7 +352,7 @@ func TestUpdateStatus(t *testing.T) {
 		"Unknown1": v("ignored"),
 	})
 	var b bytes.Buffer
-	writeUpdateStatus(&b, u)
+	writeUpdateStatus(&b, u, painter{})
 	want := `  Booted slot: A
     Operation: writing
      Progress: 42%

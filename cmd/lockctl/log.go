@@ -76,7 +76,7 @@ func (a *app) cmdLog(ctx context.Context, args []string) error {
 // line for a script.
 func (a *app) printEntry(e logEntry) error {
 	if !a.json {
-		_, err := fmt.Fprintln(a.stdout, e.String())
+		_, err := fmt.Fprintln(a.stdout, a.painter().paint(kindColour(e.Kind), e.String()))
 		return err
 	}
 	b, err := json.Marshal(e)

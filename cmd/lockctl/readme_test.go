@@ -79,6 +79,10 @@ func TestREADMERecipes(t *testing.T) {
 		}
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", r.text)
 		cmd.Dir, cmd.Env = dir, recipeEnv()
+		// Killing bash leaves its children holding the output open;
+		// WaitDelay ends the wait for them, so a stuck recipe fails the
+		// test instead of hanging it.
+		cmd.WaitDelay = 10 * time.Second
 		timer := time.AfterFunc(recipeTimeout, func() { _ = cmd.Process.Kill() })
 		out, err := cmd.CombinedOutput()
 		timer.Stop()

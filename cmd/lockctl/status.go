@@ -71,7 +71,7 @@ func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	if a.json {
 		return printJSON(a.stdout, s)
 	}
-	writeStatus(a.stdout, s)
+	writeStatus(a.stdout, s, a.painter())
 	return nil
 }
 
@@ -88,8 +88,8 @@ func boltProblems(state string) []string {
 	return nil
 }
 
-// writeStatus prints s like hostnamectl.
-func writeStatus(w io.Writer, s lockStatus) {
+// writeStatus prints s like hostnamectl, in colour through p.
+func writeStatus(w io.Writer, s lockStatus, p painter) {
 	door := "closed"
 	switch {
 	case !s.HasDoor:
@@ -135,5 +135,36 @@ func writeStatus(w io.Writer, s lockStatus) {
 		{"Keypad mode", mode},
 		{"Health", health},
 		{"Last events", strings.Join(ev, "\n")},
-	})
+	}, p, s.colour)
+}
+
+// colour is how writeStatus colours line i of a row: what needs a person
+// in red, what is open or running in yellow, a good lock in green.
+func (s lockStatus) colour(key string, i int) colour {
+	switch key {
+	case "State":
+		return stateColour(s.State)
+	case "Door":
+		if s.DoorOpen {
+			return yellow
+		}
+	case "Provisioned":
+		if !s.Provisioned {
+			return red
+		}
+	case "Lockout":
+		if s.LockedOutUntil != nil {
+			return red
+		}
+	case "Health":
+		if len(s.Health) > 0 || boltProblems(s.State) != nil {
+			return red
+		}
+		return green
+	case "Last events":
+		if s.EventsError == "" && i < len(s.Events) {
+			return kindColour(s.Events[i].Kind)
+		}
+	}
+	return noColour
 }

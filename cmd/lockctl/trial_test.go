@@ -21,7 +21,7 @@ func TestUpdateStatusTrial(t *testing.T) {
 		wire.PropTrialCommitsAt: dbus.MakeVariant(uint64(at.UnixMicro())),
 	})
 	var b bytes.Buffer
-	writeUpdateStatus(&b, u)
+	writeUpdateStatus(&b, u, painter{})
 	if !strings.Contains(b.String(), "Trial: commits in ") || !strings.Contains(b.String(), " s, at "+at.Format("15:04:05")+", if lockd stays healthy") {
 		t.Errorf("update status during a trial:\n%s", &b)
 	}
@@ -33,7 +33,7 @@ func TestUpdateStatusTrial(t *testing.T) {
 		wire.PropWaiting:        dbus.MakeVariant("lockd to be healthy (bolt unknown) before the trial can commit"),
 		wire.PropTrialCommitsAt: dbus.MakeVariant(uint64(0))})
 	b.Reset()
-	writeUpdateStatus(&b, u)
+	writeUpdateStatus(&b, u, painter{})
 	if u.TrialCommitsAt != nil || strings.Contains(b.String(), "Trial:") || !strings.Contains(b.String(), "Waiting for: lockd to be healthy (bolt unknown)") {
 		t.Errorf("update status of an unhealthy trial:\n%s", &b)
 	}

@@ -186,7 +186,7 @@ func (a *app) updateStatus(ctx context.Context, c *client) error {
 	if a.json {
 		return printJSON(a.stdout, u)
 	}
-	writeUpdateStatus(a.stdout, u)
+	writeUpdateStatus(a.stdout, u, a.painter())
 	return nil
 }
 
@@ -225,7 +225,9 @@ func yesNo(v any) string {
 // historyLines is how much history `update status` shows; --json has all.
 const historyLines = 10
 
-func writeUpdateStatus(w io.Writer, u updateProps) {
+// writeUpdateStatus prints u like rauc status, in colour through p: a
+// last error in red, a trial counting down in yellow.
+func writeUpdateStatus(w io.Writer, u updateProps, p painter) {
 	rows := [][2]string{{"Booted slot", orDash(u.BootedSlot)}, {"Operation", orDash(u.Operation)}}
 	if !u.idle() {
 		rows = append(rows, [2]string{"Progress", fmt.Sprintf("%d%%", u.Progress)})
@@ -258,7 +260,15 @@ func writeUpdateStatus(w io.Writer, u updateProps) {
 		}
 		rows = append(rows, [2]string{"History", strings.Join(lines, "\n")})
 	}
-	keyValues(w, rows)
+	keyValues(w, rows, p, func(key string, _ int) colour {
+		switch {
+		case key == "Last error" && u.LastError != "":
+			return red
+		case key == "Trial":
+			return yellow
+		}
+		return noColour
+	})
 }
 
 // String is the entry as one line: "2026-11-25 12:00:05  installed  B 2.0.0".
