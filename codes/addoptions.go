@@ -5,6 +5,10 @@ import "time"
 // MaxUses bounds AddOptions.Uses.
 const MaxUses = 1_000_000
 
+// MaxExpireAfter bounds AddOptions.ExpireAfter: 48 hours, the range of
+// Matter's ExpiringUserTimeout (1 to 2880 minutes).
+const MaxExpireAfter = 2880 * time.Minute
+
 // AddOptions says what kind of code Add stores and how it is limited.
 //
 //   - KindUser, KindDuress: nothing else may be set.
@@ -16,6 +20,12 @@ const MaxUses = 1_000_000
 //   - KindExpiring: ValidFrom and/or ValidUntil, [ValidFrom, ValidUntil).
 //   - KindOneTime: Uses 0 or 1; KindLimited: Uses >= 1. Either may carry
 //     ValidFrom/ValidUntil.
+//   - KindNonAccess: nothing else may be set (not TwoFactor either).
+//   - KindAfterFirstUse: ExpireAfter, whole minutes from 1 minute to
+//     MaxExpireAfter; ValidFrom/ValidUntil may further bound it.
+//   - TwoFactor, for any kind that opens: a card of the user, then a PIN
+//     of the user within Options.TwoFactorWindow; either alone opens
+//     nothing.
 //
 // A code with a schedule or a validity period is time-limited: it is
 // refused with ReasonClockUntrusted while the clock cannot be trusted.
@@ -26,6 +36,8 @@ type AddOptions struct {
 	ValidFrom   time.Time // zero: no lower bound
 	ValidUntil  time.Time // zero: no upper bound
 	Uses        int
+	TwoFactor   bool
+	ExpireAfter time.Duration // KindAfterFirstUse only
 }
 
 // validate checks o and returns it normalised (one-time: Uses = 1).
@@ -50,10 +62,24 @@ func (o AddOptions) validate() (AddOptions, error) {
 	if o.Uses < 0 || o.Uses > MaxUses {
 		return bad("uses must be 0..%d", MaxUses)
 	}
+	if (o.ExpireAfter != 0) != (o.Kind == KindAfterFirstUse) {
+		return bad("expire-after is for after-first-use users, and they need it")
+	}
+	if o.Kind == KindAfterFirstUse && (o.ExpireAfter < time.Minute || o.ExpireAfter > MaxExpireAfter || o.ExpireAfter%time.Minute != 0) {
+		return bad("expire-after must be whole minutes, 1 to %d", int(MaxExpireAfter/time.Minute))
+	}
 	switch o.Kind {
 	case KindUser, KindDuress:
 		if schedule || validity || o.Uses != 0 {
 			return bad("a %s code takes no schedule, validity or uses", o.Kind)
+		}
+	case KindNonAccess:
+		if schedule || validity || o.Uses != 0 || o.TwoFactor {
+			return bad("a non-access user takes no schedule, validity, uses or two-factor: it opens nothing")
+		}
+	case KindAfterFirstUse:
+		if schedule || o.Uses != 0 {
+			return bad("an after-first-use user takes no schedule or uses")
 		}
 	case KindScheduled:
 		if o.Weekdays == 0 {

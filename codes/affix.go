@@ -23,7 +23,7 @@ import (
 //
 // Removing a code must release its affixes, but it has no digits to
 // recompute them from; so each code keeps its list of affix values sealed
-// (table code_affixes): padded to 16 entries, XORed with an HMAC keystream
+// (table credential_affixes): padded to 16 entries, XORed with an HMAC keystream
 // under the device key and a random nonce. Sealed, the list neither links
 // affixes to codes nor gives away how many a code has.
 //
@@ -65,7 +65,7 @@ func affixesOf(code string) []string {
 func (s *Store) checkUnambiguous(ctx context.Context, tx *sql.Tx, code string) error {
 	var found bool
 	for _, a := range affixesOf(code) {
-		err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM codes WHERE digest = ?)", s.dig.code(a)).Scan(&found)
+		err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM credentials WHERE digest = ?)", s.dig.code(a)).Scan(&found)
 		if err != nil {
 			return fmt.Errorf("codes: check code: %w", err)
 		}
@@ -103,16 +103,17 @@ func (s *Store) insertAffixes(ctx context.Context, tx *sql.Tx, id int64, code st
 	if err != nil {
 		return fmt.Errorf("codes: store affixes: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO code_affixes (code_id, sealed) VALUES (?, ?)", id, sealed); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO credential_affixes (credential_id, sealed) VALUES (?, ?)", id, sealed); err != nil {
 		return fmt.Errorf("codes: store affixes: %w", err)
 	}
 	return nil
 }
 
-// deleteCode removes code id and releases its affixes.
-func (s *Store) deleteCode(ctx context.Context, tx *sql.Tx, id int64) error {
+// deleteCredential removes credential id and releases its affixes (a
+// card has none).
+func (s *Store) deleteCredential(ctx context.Context, tx *sql.Tx, id int64) error {
 	var sealed []byte
-	err := tx.QueryRowContext(ctx, "SELECT sealed FROM code_affixes WHERE code_id = ?", id).Scan(&sealed)
+	err := tx.QueryRowContext(ctx, "SELECT sealed FROM credential_affixes WHERE credential_id = ?", id).Scan(&sealed)
 	if err != nil && err != sql.ErrNoRows {
 		return fmt.Errorf("codes: remove: %w", err)
 	}
@@ -126,9 +127,40 @@ func (s *Store) deleteCode(ctx context.Context, tx *sql.Tx, id int64) error {
 			return fmt.Errorf("codes: remove: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM codes WHERE id = ?", id); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM credentials WHERE id = ?", id); err != nil {
 		return fmt.Errorf("codes: remove: %w", err)
 	}
+	return nil
+}
+
+// deleteUser removes user id with every credential it holds.
+func (s *Store) deleteUser(ctx context.Context, tx *sql.Tx, id int64) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM credentials WHERE user_id = ?", id)
+	if err != nil {
+		return fmt.Errorf("codes: remove: %w", err)
+	}
+	var creds []int64
+	for rows.Next() {
+		var c int64
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return fmt.Errorf("codes: remove: %w", err)
+		}
+		creds = append(creds, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("codes: remove: %w", err)
+	}
+	for _, c := range creds {
+		if err := s.deleteCredential(ctx, tx, c); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM users WHERE id = ?", id); err != nil {
+		return fmt.Errorf("codes: remove: %w", err)
+	}
+	delete(s.usage, id)
 	return nil
 }
 

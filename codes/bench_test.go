@@ -50,7 +50,11 @@ func benchStore(b testing.TB, n int) string {
 		b.Fatal(err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.Prepare("INSERT INTO codes (digest, kind, slot, created_us) VALUES (?, 'user', ?, 0)")
+		insUser, err := tx.Prepare("INSERT INTO users (kind, slot, created_us) VALUES ('user', ?, 0)")
+		if err != nil {
+			return err
+		}
+		ins, err := tx.Prepare("INSERT INTO credentials (user_id, type, digest, created_us) VALUES (?, 'pin', ?, 0)")
 		if err != nil {
 			return err
 		}
@@ -62,8 +66,12 @@ func benchStore(b testing.TB, n int) string {
 			}
 		}
 		for i := 0; i < n; i++ {
-			r, err := ins.Exec(s.dig.code(benchCode(i)), i+1)
+			r, err := insUser.Exec(i + 1)
 			if err != nil {
+				return err
+			}
+			user, _ := r.LastInsertId()
+			if r, err = ins.Exec(user, s.dig.code(benchCode(i))); err != nil {
 				return err
 			}
 			id, _ := r.LastInsertId()

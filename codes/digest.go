@@ -12,6 +12,7 @@ import (
 // a code digest, an affix digest is not a code digest).
 const (
 	domainCode  = "lockd code\x00"
+	domainCard  = "lockd card\x00"
 	domainAffix = "lockd affix\x00"
 	domainSetup = "lockd setup\x00"
 	domainKeyID = "lockd key-id\x00"

@@ -20,7 +20,7 @@ func TestErrorTexts(t *testing.T) {
 		{&RuleError{Reason: RuleTooShort}, ErrWeakCode, "codes: code too short: a user code needs at least 4 digits, the admin code at least 6"},
 		{&RuleError{Reason: RuleSequence}, ErrWeakCode, "codes: code too easy to guess: its digits are a sequence, straight up or down"},
 		{weekdayErr, ErrInvalid, `codes: unknown weekday "funday": want days mon..sun, comma-separated, like "mon,tue"`},
-		{kindErr, ErrInvalid, `codes: unknown kind "weekly": want user, scheduled, expiring, one-time, limited or duress`},
+		{kindErr, ErrInvalid, `codes: unknown kind "weekly": want user, scheduled, expiring, one-time, limited, duress, non-access or after-first-use`},
 	}
 	for _, tt := range tests {
 		if tt.err == nil || tt.err.Error() != tt.want || !errors.Is(tt.err, tt.sentinel) {

@@ -27,16 +27,22 @@ const (
 	// KindDuress opens like a user code; Verdict.Duress tells the core to
 	// raise a silent duress event.
 	KindDuress Kind = "duress"
+	// KindNonAccess opens nothing: its credentials are recognised and
+	// only logged (Matter's non-access user), never counted as wrong.
+	KindNonAccess Kind = "non-access"
+	// KindAfterFirstUse opens for ExpireAfter from its first granted use
+	// on (Matter's expiring user).
+	KindAfterFirstUse Kind = "after-first-use"
 )
 
 // AddKinds returns the kinds Add takes (every kind but the admin code's),
 // in the order help and messages list them.
 func AddKinds() []Kind {
-	return []Kind{KindUser, KindScheduled, KindExpiring, KindOneTime, KindLimited, KindDuress}
+	return []Kind{KindUser, KindScheduled, KindExpiring, KindOneTime, KindLimited, KindDuress, KindNonAccess, KindAfterFirstUse}
 }
 
 // KindNames lists the kinds Add takes for a person: "user, scheduled,
-// expiring, one-time, limited or duress".
+// expiring, one-time, limited, duress, non-access or after-first-use".
 func KindNames() string {
 	k := AddKinds()
 	names := make([]string, len(k))
@@ -49,7 +55,7 @@ func KindNames() string {
 // Valid reports whether k is one of the kinds above.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindAdmin, KindUser, KindScheduled, KindExpiring, KindOneTime, KindLimited, KindDuress:
+	case KindAdmin, KindUser, KindScheduled, KindExpiring, KindOneTime, KindLimited, KindDuress, KindNonAccess, KindAfterFirstUse:
 		return true
 	}
 	return false

@@ -7,9 +7,12 @@ import (
 	"time"
 )
 
-// Info describes a stored code for List: never its digits or digest.
+// Info describes a stored code for List: never its digits or digest. A
+// code is a user holding PINs, as Codes1 sees it (users.go): ID is its
+// first PIN credential's id, the rest the user's.
 type Info struct {
 	ID          int64
+	UserID      int64
 	Slot        int // 0 for the admin code
 	Label       string
 	Kind        Kind
@@ -24,8 +27,8 @@ type Info struct {
 	LastUsed    time.Time // zero: never
 }
 
-func infoFor(id int64, slot int, label string, o AddOptions, now time.Time) Info {
-	i := Info{ID: id, Slot: slot, Label: label, Kind: o.Kind, Enabled: true, Weekdays: o.Weekdays,
+func infoFor(id, user int64, slot int, label string, o AddOptions, now time.Time) Info {
+	i := Info{ID: id, UserID: user, Slot: slot, Label: label, Kind: o.Kind, Enabled: true, Weekdays: o.Weekdays,
 		From: o.From, Until: o.Until, ValidFrom: o.ValidFrom, ValidUntil: o.ValidUntil, UsesLeft: -1,
 		Created: time.UnixMicro(micros(now))}
 	if o.Uses > 0 {
@@ -34,16 +37,18 @@ func infoFor(id int64, slot int, label string, o AddOptions, now time.Time) Info
 	return i
 }
 
-// List returns every code, the admin code first, then by slot.
+// List returns every code (every user holding a PIN), the admin code
+// first, then by slot.
 func (s *Store) List(ctx context.Context) ([]Info, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, coalesce(slot, 0), label, kind, enabled, weekdays, from_min, until_min,
-		valid_from_us, valid_until_us, coalesce(uses_left, -1), uses, created_us, last_used_us
-		FROM codes ORDER BY slot IS NOT NULL, slot`)
+	rows, err := s.db.QueryContext(ctx, `SELECT p.id, u.id, coalesce(u.slot, 0), u.label, u.kind, u.enabled, u.weekdays,
+		u.from_min, u.until_min, u.valid_from_us, u.valid_until_us, coalesce(u.uses_left, -1), u.uses, u.created_us, u.last_used_us
+		FROM users u JOIN (SELECT user_id, min(id) AS id FROM credentials WHERE type = 'pin' GROUP BY user_id) p ON p.user_id = u.id
+		ORDER BY u.slot IS NOT NULL, u.slot`)
 	if err != nil {
 		return nil, fmt.Errorf("codes: list: %w", err)
 	}
@@ -53,7 +58,7 @@ func (s *Store) List(ctx context.Context) ([]Info, error) {
 		var i Info
 		var vf, vu, last sql.NullInt64
 		var created int64
-		if err := rows.Scan(&i.ID, &i.Slot, &i.Label, &i.Kind, &i.Enabled, &i.Weekdays, &i.From, &i.Until,
+		if err := rows.Scan(&i.ID, &i.UserID, &i.Slot, &i.Label, &i.Kind, &i.Enabled, &i.Weekdays, &i.From, &i.Until,
 			&vf, &vu, &i.UsesLeft, &i.Uses, &created, &last); err != nil {
 			return nil, fmt.Errorf("codes: list: %w", err)
 		}
@@ -67,7 +72,7 @@ func (s *Store) List(ctx context.Context) ([]Info, error) {
 		if last.Valid {
 			i.LastUsed = time.UnixMicro(last.Int64)
 		}
-		if u, ok := s.usage[i.ID]; ok {
+		if u, ok := s.usage[i.UserID]; ok {
 			i.Uses += u.n
 			if u.last.After(i.LastUsed) {
 				i.LastUsed = time.UnixMicro(micros(u.last))
@@ -81,20 +86,26 @@ func (s *Store) List(ctx context.Context) ([]Info, error) {
 	return out, nil
 }
 
-// Remove deletes the code with that id (ErrNotFound if none). The admin
-// code can be changed (SetAdmin) but not removed: that would unprovision
-// the unit and bring the setup code back.
+// Remove deletes the code with that id (ErrNotFound if none): the user
+// whose first PIN it is, with every credential the user holds, as the
+// keypad's "2 SLOT #" does. The admin code can be changed (SetAdmin) but
+// not removed: that would unprovision the unit and bring the setup code
+// back.
 func (s *Store) Remove(ctx context.Context, id int64) error {
-	return s.remove(ctx, "id = ?", id)
+	return s.remove(ctx, userOfPIN, id)
 }
 
-// RemoveSlot deletes the code in a keypad slot (ErrNotFound if none).
-// now is accepted for the lock core's interface; nothing depends on it.
+// RemoveSlot deletes the user in a keypad slot with all its credentials
+// (ErrNotFound if none). now is accepted for the lock core's interface;
+// nothing depends on it.
 func (s *Store) RemoveSlot(ctx context.Context, slot int, now time.Time) error {
-	return s.remove(ctx, "slot = ?", slot)
+	return s.remove(ctx, "SELECT id, kind FROM users WHERE slot = ?", slot)
 }
 
-func (s *Store) remove(ctx context.Context, where string, arg any) error {
+// userOfPIN selects the id and kind of the user holding PIN credential ?.
+const userOfPIN = "SELECT u.id, u.kind FROM users u JOIN credentials c ON c.user_id = u.id WHERE c.id = ? AND c.type = 'pin'"
+
+func (s *Store) remove(ctx context.Context, query string, arg any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkOpen(); err != nil {
@@ -103,7 +114,7 @@ func (s *Store) remove(ctx context.Context, where string, arg any) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var kind string
-		err := tx.QueryRowContext(ctx, "SELECT id, kind FROM codes WHERE "+where, arg).Scan(&id, &kind)
+		err := tx.QueryRowContext(ctx, query, arg).Scan(&id, &kind)
 		if err == sql.ErrNoRows {
 			return fmt.Errorf("codes: remove: %w", ErrNotFound)
 		}
@@ -113,30 +124,38 @@ func (s *Store) remove(ctx context.Context, where string, arg any) error {
 		if Kind(kind) == KindAdmin {
 			return fmt.Errorf("codes: remove: the admin code can be changed, not removed: %w", ErrInvalid)
 		}
-		delete(s.usage, id)
-		return s.deleteCode(ctx, tx, id)
+		return s.deleteUser(ctx, tx, id)
 	})
 }
 
-// SetEnabled enables or disables a code without deleting it. The admin
-// code cannot be disabled (programming mode would be unreachable).
+// SetEnabled enables or disables a code without deleting it: the user
+// whose PIN it is, with all its credentials. The admin code cannot be
+// disabled (programming mode would be unreachable).
 func (s *Store) SetEnabled(ctx context.Context, id int64, enabled bool) error {
+	return s.setEnabled(ctx, userOfPIN, id, enabled)
+}
+
+func (s *Store) setEnabled(ctx context.Context, query string, arg any, enabled bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, "UPDATE codes SET enabled = ? WHERE id = ? AND (kind != 'admin' OR ?)", enabled, id, enabled)
+		var user int64
+		var kind string
+		err := tx.QueryRowContext(ctx, query, arg).Scan(&user, &kind)
+		if err == sql.ErrNoRows {
+			return fmt.Errorf("codes: set enabled: %w", ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("codes: set enabled: %w", err)
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			var kind string
-			if tx.QueryRowContext(ctx, "SELECT kind FROM codes WHERE id = ?", id).Scan(&kind) == nil {
-				return fmt.Errorf("codes: the admin code cannot be disabled: %w", ErrInvalid)
-			}
-			return fmt.Errorf("codes: set enabled: %w", ErrNotFound)
+		if Kind(kind) == KindAdmin && !enabled {
+			return fmt.Errorf("codes: the admin code cannot be disabled: %w", ErrInvalid)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET enabled = ? WHERE id = ?", enabled, user); err != nil {
+			return fmt.Errorf("codes: set enabled: %w", err)
 		}
 		return nil
 	})
@@ -153,7 +172,8 @@ func (s *Store) Provisioned(ctx context.Context) (bool, error) {
 type Status struct {
 	Provisioned    bool
 	SetupCode      bool // a setup code digest is installed (used while unprovisioned)
-	Codes          int  // stored codes, admin included
+	Codes          int  // stored users, admin included
+	Cards          int  // stored cards
 	Failures       int  // consecutive wrong entries
 	LockedOutUntil time.Time
 	Notices        []Notice
@@ -168,7 +188,7 @@ func (s *Store) Status(ctx context.Context, now time.Time) (Status, error) {
 	}
 	st := Status{Provisioned: s.provisioned, SetupCode: s.setup != nil, Failures: s.lock.failures,
 		LockedOutUntil: s.lock.until(now), Notices: append([]Notice(nil), s.notices...)}
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM codes").Scan(&st.Codes); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM credentials WHERE type = 'card')").Scan(&st.Codes, &st.Cards); err != nil {
 		return Status{}, fmt.Errorf("codes: status: %w", err)
 	}
 	return st, nil

@@ -35,9 +35,9 @@ func (s *Store) SetAdmin(ctx context.Context, code string, now time.Time) error 
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var old int64
-		err := tx.QueryRowContext(ctx, "SELECT id FROM codes WHERE kind = 'admin'").Scan(&old)
+		err := tx.QueryRowContext(ctx, "SELECT id FROM users WHERE kind = 'admin'").Scan(&old)
 		if err == nil {
-			err = s.deleteCode(ctx, tx, old)
+			err = s.deleteUser(ctx, tx, old)
 		}
 		if err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("codes: set admin: %w", err)
@@ -100,8 +100,12 @@ func (s *Store) add(ctx context.Context, label, code string, o AddOptions, now t
 		if err != nil {
 			return err
 		}
-		id, err := s.insertCode(ctx, tx, code, label, o, slot, now)
-		info = infoFor(id, slot, label, o, now)
+		user, err := s.insertUser(ctx, tx, label, o, slot, now)
+		if err != nil {
+			return err
+		}
+		id, err := s.insertPIN(ctx, tx, user, code, now)
+		info = infoFor(id, user, slot, label, o, now)
 		return err
 	})
 	if err != nil {
@@ -110,21 +114,20 @@ func (s *Store) add(ctx context.Context, label, code string, o AddOptions, now t
 	return info, nil
 }
 
-// insertCode checks that code is new and unambiguous and stores it with
-// its affixes. slot 0 is the admin code's (NULL).
+// insertCode stores a new user with one PIN credential, code, and
+// returns the credential's id, the one the audit log and Codes1 name.
+// slot 0 is the admin code's (NULL).
 func (s *Store) insertCode(ctx context.Context, tx *sql.Tx, code, label string, o AddOptions, slot int, now time.Time) (int64, error) {
-	digest := s.dig.code(code)
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM codes WHERE digest = ?", digest).Scan(&n); err != nil {
-		return 0, fmt.Errorf("codes: add: %w", err)
-	}
-	if n > 0 {
-		return 0, fmt.Errorf("codes: add: %w", ErrDuplicate)
-	}
-	if err := s.checkUnambiguous(ctx, tx, code); err != nil {
+	user, err := s.insertUser(ctx, tx, label, o, slot, now)
+	if err != nil {
 		return 0, err
 	}
-	var slotArg, usesLeft, from, until any
+	return s.insertPIN(ctx, tx, user, code, now)
+}
+
+// insertUser stores a user without credentials. slot 0 is the admin's.
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, label string, o AddOptions, slot int, now time.Time) (int64, error) {
+	var slotArg, usesLeft, from, until, expire any
 	if slot > 0 {
 		slotArg = slot
 	}
@@ -137,12 +140,59 @@ func (s *Store) insertCode(ctx context.Context, tx *sql.Tx, code, label string, 
 	if !o.ValidUntil.IsZero() {
 		until = micros(o.ValidUntil)
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO codes (digest, kind, slot, label, weekdays, from_min, until_min,
-		valid_from_us, valid_until_us, uses_left, created_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		digest, string(o.Kind), slotArg, label, int(o.Weekdays), int(o.From), int(o.Until), from, until, usesLeft, micros(now))
+	if o.ExpireAfter > 0 {
+		expire = int64(o.ExpireAfter / time.Minute)
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO users (kind, slot, label, weekdays, from_min, until_min,
+		valid_from_us, valid_until_us, uses_left, created_us, two_factor, expire_after_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(o.Kind), slotArg, label, int(o.Weekdays), int(o.From), int(o.Until), from, until, usesLeft, micros(now), o.TwoFactor, expire)
+	if err != nil {
+		return 0, fmt.Errorf("codes: add user: %w", err)
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("codes: add user: %w", err)
+	}
+	return id, nil
+}
+
+// insertPIN checks that code is new and unambiguous and stores it with
+// its affixes as a PIN credential of user.
+func (s *Store) insertPIN(ctx context.Context, tx *sql.Tx, user int64, code string, now time.Time) (int64, error) {
+	digest := s.dig.code(code)
+	if err := s.checkNew(ctx, tx, digest, ErrDuplicate); err != nil {
+		return 0, err
+	}
+	if err := s.checkUnambiguous(ctx, tx, code); err != nil {
+		return 0, err
+	}
+	id, err := s.insertCredential(ctx, tx, user, CredentialPIN, digest, ErrDuplicate, now)
+	if err != nil {
+		return 0, err
+	}
+	return id, s.insertAffixes(ctx, tx, id, code)
+}
+
+// checkNew returns dup if a credential with digest is stored.
+func (s *Store) checkNew(ctx context.Context, tx *sql.Tx, digest []byte, dup error) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM credentials WHERE digest = ?", digest).Scan(&n); err != nil {
+		return fmt.Errorf("codes: add: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("codes: add: %w", dup)
+	}
+	return nil
+}
+
+// insertCredential stores a credential row; a digest stored meanwhile is
+// dup.
+func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, user int64, t CredentialType, digest []byte, dup error, now time.Time) (int64, error) {
+	r, err := tx.ExecContext(ctx, "INSERT INTO credentials (user_id, type, digest, created_us) VALUES (?, ?, ?, ?)",
+		user, string(t), digest, micros(now))
 	if err != nil {
 		if se, ok := err.(sqlite3.Error); ok && se.Code == sqlite3.ErrConstraint {
-			return 0, fmt.Errorf("codes: add: %w", ErrDuplicate)
+			return 0, fmt.Errorf("codes: add: %w", dup)
 		}
 		return 0, fmt.Errorf("codes: add: %w", err)
 	}
@@ -150,15 +200,15 @@ func (s *Store) insertCode(ctx context.Context, tx *sql.Tx, code, label string, 
 	if err != nil {
 		return 0, fmt.Errorf("codes: add: %w", err)
 	}
-	return id, s.insertAffixes(ctx, tx, id, code)
+	return id, nil
 }
 
 // nextSlot returns the lowest free slot number.
 func (s *Store) nextSlot(ctx context.Context, tx *sql.Tx) (int, error) {
 	var slot int
-	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM codes WHERE slot = 1) THEN 1
-		ELSE (SELECT c.slot + 1 FROM codes c WHERE c.slot IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM codes d WHERE d.slot = c.slot + 1) ORDER BY c.slot LIMIT 1) END`).Scan(&slot)
+	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM users WHERE slot = 1) THEN 1
+		ELSE (SELECT c.slot + 1 FROM users c WHERE c.slot IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM users d WHERE d.slot = c.slot + 1) ORDER BY c.slot LIMIT 1) END`).Scan(&slot)
 	if err != nil {
 		return 0, fmt.Errorf("codes: next slot: %w", err)
 	}

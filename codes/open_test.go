@@ -119,7 +119,7 @@ func TestIOErrorIsNotCorruption(t *testing.T) {
 
 // fakeV2 is a fake next schema version.
 var fakeV2 = append(append([]migration(nil), migrations...),
-	migration{"fake v2", "ALTER TABLE codes ADD COLUMN note TEXT NOT NULL DEFAULT ''"})
+	migration{"fake next", "ALTER TABLE users ADD COLUMN note TEXT NOT NULL DEFAULT ''"})
 
 func TestMigrateOlderSchema(t *testing.T) {
 	e := newEnv(t)
@@ -149,7 +149,7 @@ func TestMigrateOlderSchema(t *testing.T) {
 	if v := verify(t, s, PurposeOpen, "24680", t0); !v.OK {
 		t.Errorf("code lost in migration: %+v", v)
 	}
-	if _, err := s.db.ExecContext(ctx, "UPDATE codes SET note = 'x'"); err != nil {
+	if _, err := s.db.ExecContext(ctx, "UPDATE users SET note = 'x'"); err != nil {
 		t.Errorf("new column missing: %v", err)
 	}
 }
@@ -280,9 +280,10 @@ func TestFileModeAndOrphanWAL(t *testing.T) {
 func TestMigrateV1(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	s := e.provisioned()
-	e.add(s, "24680", AddOptions{Kind: KindUser})
-	s.Close()
+	l := legacyDB(t, e, 2) // the v2 lockd's, whose tables this test rewinds to v1
+	l.code(adminCode, KindAdmin, 0, "")
+	l.code("24680", KindUser, 1, "")
+	l.close()
 	// Back to the v1 schema, and what the old lockd wrote there: an audit
 	// log without classes and a running lockout.
 	db, err := sql.Open("sqlite3", filepath.Join(e.dir, DBName))
@@ -312,7 +313,7 @@ func TestMigrateV1(t *testing.T) {
 	}
 	db.Close()
 
-	s = e.open()
+	s := e.open()
 	if v, _ := userVersion(ctx, s.db); v != len(migrations) {
 		t.Errorf("user_version %d, want %d", v, len(migrations))
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	Retention int
 	// MaxSlots limits the number of non-admin codes; 0 means no limit.
 	MaxSlots int
+	// TwoFactorWindow is how long a two-factor user's accepted card
+	// waits for the user's PIN. Default 20 s.
+	TwoFactorWindow time.Duration
 }
 
 // LockoutPolicy: after Threshold consecutive wrong entries everything is
@@ -70,6 +73,8 @@ const (
 	DefaultBudget    = 10
 	DefaultRefill    = time.Hour
 	DefaultRetention = 10_000
+	// DefaultTwoFactorWindow is Options.TwoFactorWindow's default.
+	DefaultTwoFactorWindow = 20 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -105,6 +110,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
+	}
+	if o.TwoFactorWindow <= 0 {
+		o.TwoFactorWindow = DefaultTwoFactorWindow
 	}
 	return o
 }

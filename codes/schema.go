@@ -20,6 +20,7 @@ type migration struct {
 var migrations = []migration{
 	{"initial schema", schemaV1},
 	{"wrong-entry budget and audit classes", schemaV2},
+	{"users and credentials", schemaV3},
 }
 
 // Times are µs since the Unix epoch. Digests are HMAC-SHA256 under the
@@ -107,6 +108,69 @@ ALTER TABLE audit ADD COLUMN class INTEGER NOT NULL DEFAULT 0;
 UPDATE audit SET class = 1 WHERE source IN ('keypad', 'card') AND kind IN ('denied', 'refused');
 UPDATE audit SET class = 2 WHERE kind = 'access-denied';
 CREATE INDEX audit_class ON audit (class, id);
+`
+
+// schemaV3 splits codes into users and their credentials (users.go): a
+// user keeps what a code had (kind, keypad slot, label, schedule, uses)
+// and holds PINs and cards, each a keyed digest. Every code becomes a
+// user with one PIN credential of the same id, so the audit log's code
+// ids and the keypad slots keep their meaning. The sequences start above
+// every id codes ever gave out: ids are never reused.
+const schemaV3 = `
+CREATE TABLE users (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused
+	kind             TEXT    NOT NULL,
+	slot             INTEGER UNIQUE CHECK (slot >= 1),
+	label            TEXT    NOT NULL DEFAULT '',
+	enabled          INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+	weekdays         INTEGER NOT NULL DEFAULT 0,
+	from_min         INTEGER NOT NULL DEFAULT 0,
+	until_min        INTEGER NOT NULL DEFAULT 0,
+	valid_from_us    INTEGER,
+	valid_until_us   INTEGER,
+	uses_left        INTEGER,            -- NULL: unlimited
+	uses             INTEGER NOT NULL DEFAULT 0,
+	created_us       INTEGER NOT NULL,
+	last_used_us     INTEGER,
+	two_factor       INTEGER NOT NULL DEFAULT 0 CHECK (two_factor IN (0, 1)),
+	expire_after_min INTEGER,            -- after-first-use: minutes valid from the first use
+	first_used_us    INTEGER,            -- after-first-use: when it was first granted
+	CHECK ((kind = 'admin') = (slot IS NULL))
+);
+CREATE UNIQUE INDEX users_one_admin ON users (kind) WHERE kind = 'admin';
+
+-- A PIN's digest is under the code domain, a card's under the card
+-- domain (digest.go): one UNIQUE column holds both.
+CREATE TABLE credentials (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the audit log's code_id
+	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	type       TEXT    NOT NULL CHECK (type IN ('pin', 'card')),
+	digest     BLOB    NOT NULL UNIQUE CHECK (length(digest) = 32),
+	created_us INTEGER NOT NULL
+);
+CREATE INDEX credentials_user ON credentials (user_id);
+
+-- code_affixes under its new owner: a PIN's sealed affix list.
+CREATE TABLE credential_affixes (
+	credential_id INTEGER PRIMARY KEY REFERENCES credentials (id) ON DELETE CASCADE,
+	sealed        BLOB NOT NULL
+);
+
+INSERT INTO users (id, kind, slot, label, enabled, weekdays, from_min, until_min, valid_from_us,
+	valid_until_us, uses_left, uses, created_us, last_used_us)
+	SELECT id, kind, slot, label, enabled, weekdays, from_min, until_min, valid_from_us,
+	valid_until_us, uses_left, uses, created_us, last_used_us FROM codes;
+INSERT INTO credentials (id, user_id, type, digest, created_us)
+	SELECT id, id, 'pin', digest, created_us FROM codes;
+INSERT INTO credential_affixes (credential_id, sealed) SELECT code_id, sealed FROM code_affixes;
+
+INSERT INTO sqlite_sequence (name, seq) SELECT t.name, 0 FROM (SELECT 'users' AS name UNION ALL SELECT 'credentials') t
+	WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence q WHERE q.name = t.name);
+UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'codes'), 0))
+	WHERE name IN ('users', 'credentials');
+
+DROP TABLE code_affixes;
+DROP TABLE codes;
 `
 
 // backupName is the copy made before migrating away from version v.

@@ -19,7 +19,7 @@ type Store struct {
 	opts   Options
 	path   string
 	db     *sql.DB
-	lookup *sql.Stmt // one code by digest: the whole cost of Verify
+	lookup *sql.Stmt // one credential by digest: the whole cost of Verify
 
 	mu          sync.Mutex
 	closed      bool
@@ -27,7 +27,8 @@ type Store struct {
 	setup       []byte // setup code digest, nil if none
 	provisioned bool
 	lock        lockoutState
-	usage       map[int64]usage // uses of unlimited codes not yet written
+	usage       map[int64]usage // uses of unlimited users not yet written
+	second      pendingFactor   // a two-factor user's card awaiting the PIN
 	auditCount  [numClasses]int
 	repeats     map[string]*repeatRow // refusals repeats add to (repeat.go)
 	writes      int64                 // durable transactions since Open
@@ -96,7 +97,7 @@ func open(ctx context.Context, o Options, migs []migration) (*Store, error) {
 
 // load reads what the store keeps in memory and prepares statements.
 func (s *Store) load(ctx context.Context) error {
-	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM codes WHERE kind = 'admin')").Scan(&s.provisioned)
+	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE kind = 'admin')").Scan(&s.provisioned)
 	if err == nil {
 		err = s.countAudit(ctx)
 	}

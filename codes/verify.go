@@ -45,6 +45,17 @@ type Verdict struct {
 	Lockout  bool   // this entry started or extended a lockout
 	Until    time.Time
 	Failures int // consecutive wrong entries after this one
+	// UserID is the user of the matching credential; Credential its
+	// type ("pin" or "card"). CodeID is the credential's id.
+	UserID     int64
+	Credential string
+	// NonAccess: a credential of a non-access user. Nothing opens and
+	// nothing is counted; the core only records the event.
+	NonAccess bool
+	// SecondFactor: the card of a two-factor user was accepted as the
+	// first step. Nothing opens and nothing is counted; the user's PIN
+	// opens until Until (Options.TwoFactorWindow).
+	SecondFactor bool
 }
 
 // Err returns nil for a granted entry and otherwise an error wrapping
@@ -90,13 +101,10 @@ func (v Verdict) Err() error {
 func (s *Store) Verify(ctx context.Context, p Purpose, code string, now time.Time) (Verdict, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkOpen(); err != nil {
-		return Verdict{Reason: ReasonError}, err
+	if v, done, err := s.gate(ctx, now); done {
+		return v, err
 	}
-	if until := s.lock.until(now); !until.IsZero() {
-		v := Verdict{Reason: ReasonLockedOut, Until: until, Failures: s.lock.failures}
-		return v, s.checkpointLockout(ctx, now)
-	}
+	firstFactor := s.second.take(now) // good for this entry only, whatever it is
 	if p == PurposeSetup {
 		if s.provisioned || s.setup == nil || len(code) != SetupDigits || !hmac.Equal(s.dig.setup(code), s.setup) {
 			return s.failure(ctx, ReasonUnknown, true, now)
@@ -110,26 +118,73 @@ func (s *Store) Verify(ctx context.Context, p Purpose, code string, now time.Tim
 	if !validSyntax(code) {
 		return s.failure(ctx, ReasonUnknown, admin, now)
 	}
-	c, err := s.lookupCode(ctx, s.dig.code(code))
+	c, err := s.lookupCredential(ctx, s.dig.code(code))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && admin != (c.kind == KindAdmin)) {
 		return s.failure(ctx, ReasonUnknown, admin, now)
 	}
 	if err != nil {
 		return Verdict{Reason: ReasonError}, fmt.Errorf("codes: verify: %w", err)
 	}
-	if why := s.refusal(c, now); why != "" {
-		v, err := s.failure(ctx, why, admin, now)
-		v.CodeID, v.Slot, v.Kind = c.id, c.slot, string(c.kind)
-		return v, err
+	return s.decide(ctx, c, admin, firstFactor, now)
+}
+
+// gate answers an entry that is not looked at (done): a closed store, or
+// a running lockout, during which nothing is checked or counted and a
+// waiting card is forgotten. Called with s.mu held.
+func (s *Store) gate(ctx context.Context, now time.Time) (v Verdict, done bool, err error) {
+	if err := s.checkOpen(); err != nil {
+		return Verdict{Reason: ReasonError}, true, err
 	}
-	return s.grant(ctx, c, Verdict{CodeID: c.id, Slot: c.slot, Kind: string(c.kind)}, now)
+	if until := s.lock.until(now); !until.IsZero() {
+		s.second = pendingFactor{}
+		v := Verdict{Reason: ReasonLockedOut, Until: until, Failures: s.lock.failures}
+		return v, true, s.checkpointLockout(ctx, now)
+	}
+	return Verdict{}, false, nil
+}
+
+// decide is the verdict on an entry that matched credential c, PIN or
+// card alike (see Verify), once the lockout and the syntax were checked.
+// firstFactor is the two-factor user whose card came just before (0:
+// none).
+func (s *Store) decide(ctx context.Context, c *credRow, admin bool, firstFactor int64, now time.Time) (Verdict, error) {
+	base := Verdict{CodeID: c.id, Slot: c.slot, Kind: string(c.kind), UserID: c.userID, Credential: string(c.typ)}
+	if why := s.refusal(c, now); why != "" {
+		return s.failed(ctx, base, why, admin, now)
+	}
+	if c.kind == KindNonAccess {
+		s.noteUse(c.userID, now)
+		base.Reason, base.NonAccess, base.Failures = ReasonNonAccess, true, s.lock.failures
+		return base, nil
+	}
+	if c.twoFactor {
+		switch {
+		case c.typ == CredentialCard:
+			s.second = pendingFactor{user: c.userID, until: now.Add(s.opts.TwoFactorWindow)}
+			base.Reason, base.SecondFactor, base.Until, base.Failures = ReasonPINNeeded, true, s.second.until, s.lock.failures
+			return base, nil
+		case firstFactor != c.userID:
+			return s.failed(ctx, base, ReasonCardMissing, admin, now)
+		}
+	}
+	return s.grant(ctx, c, base, now)
+}
+
+// failed counts a refused entry that matched a credential like a wrong
+// one, keeping what matched in the verdict for the audit log.
+func (s *Store) failed(ctx context.Context, base Verdict, why string, admin bool, now time.Time) (Verdict, error) {
+	v, err := s.failure(ctx, why, admin, now)
+	v.CodeID, v.Slot, v.Kind, v.UserID, v.Credential = base.CodeID, base.Slot, base.Kind, base.UserID, base.Credential
+	return v, err
 }
 
 // grant accepts an entry (c is nil for the setup code). A use of a
-// limited code and a change of the failure count are written before it
-// returns; uses of unlimited codes wait for the next write (usage.go).
-func (s *Store) grant(ctx context.Context, c *codeRow, v Verdict, now time.Time) (Verdict, error) {
+// limited user, the first use of an after-first-use user and a change of
+// the failure count are written before it returns; uses of unlimited
+// users wait for the next write (usage.go).
+func (s *Store) grant(ctx context.Context, c *credRow, v Verdict, now time.Time) (Verdict, error) {
 	limited := c != nil && c.usesLeft.Valid
+	first := c != nil && c.expireAfter.Valid && !c.firstUsed.Valid
 	next := lockoutState{level: s.lock.level, levelAt: s.lock.levelAt} // no grant refills the budget
 	if c != nil && c.kind != KindAdmin {                               // a user code does not forgive admin guesses
 		next.failures, next.adminFailures = s.lock.adminFailures, s.lock.adminFailures
@@ -137,12 +192,12 @@ func (s *Store) grant(ctx context.Context, c *codeRow, v Verdict, now time.Time)
 			next.end, next.duration = s.lock.end, s.lock.duration // ended: the until check passed
 		}
 	}
-	if limited || next.failures != s.lock.failures {
+	if limited || first || next.failures != s.lock.failures {
 		old := s.lock
 		s.lock = next
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			if limited {
-				r, err := tx.ExecContext(ctx, "UPDATE codes SET uses_left = uses_left - 1, uses = uses + 1, last_used_us = ? WHERE id = ? AND uses_left > 0", micros(now), c.id)
+				r, err := tx.ExecContext(ctx, "UPDATE users SET uses_left = uses_left - 1, uses = uses + 1, last_used_us = ? WHERE id = ? AND uses_left > 0", micros(now), c.userID)
 				if err != nil {
 					return err
 				}
@@ -150,16 +205,22 @@ func (s *Store) grant(ctx context.Context, c *codeRow, v Verdict, now time.Time)
 					return errors.New("use not recorded")
 				}
 			}
+			if first {
+				if _, err := tx.ExecContext(ctx, "UPDATE users SET first_used_us = ? WHERE id = ? AND first_used_us IS NULL", micros(now), c.userID); err != nil {
+					return err
+				}
+			}
 			return s.saveLockout(ctx, tx, now)
 		})
 		if err != nil {
 			s.lock = old
-			return Verdict{Reason: ReasonError, CodeID: v.CodeID, Slot: v.Slot, Kind: v.Kind, Failures: old.failures},
+			return Verdict{Reason: ReasonError, CodeID: v.CodeID, Slot: v.Slot, Kind: v.Kind, Failures: old.failures,
+					UserID: v.UserID, Credential: v.Credential},
 				fmt.Errorf("codes: record granted entry: %w", err)
 		}
 	}
 	if c != nil && !limited {
-		s.noteUse(c.id, now)
+		s.noteUse(c.userID, now)
 	}
 	v.OK, v.Reason, v.Failures = true, "", s.lock.failures
 	v.Duress = c != nil && c.kind == KindDuress
@@ -167,14 +228,14 @@ func (s *Store) grant(ctx context.Context, c *codeRow, v Verdict, now time.Time)
 }
 
 // refusal returns why a matching code is refused at now, or "".
-func (s *Store) refusal(c *codeRow, now time.Time) string {
+func (s *Store) refusal(c *credRow, now time.Time) string {
 	switch {
 	case !c.enabled:
 		return ReasonDisabled
 	case c.usesLeft.Valid && c.usesLeft.Int64 <= 0:
 		return ReasonUsedUp
 	}
-	if c.weekdays == 0 && !c.validFrom.Valid && !c.validUntil.Valid {
+	if c.weekdays == 0 && !c.validFrom.Valid && !c.validUntil.Valid && !c.expireAfter.Valid {
 		return ""
 	}
 	if !s.clockTrusted(now) {
@@ -182,6 +243,9 @@ func (s *Store) refusal(c *codeRow, now time.Time) string {
 	}
 	switch {
 	case c.validUntil.Valid && micros(now) >= c.validUntil.Int64:
+		return ReasonExpired
+	case c.expireAfter.Valid && c.firstUsed.Valid &&
+		micros(now) >= c.firstUsed.Int64+c.expireAfter.Int64*time.Minute.Microseconds():
 		return ReasonExpired
 	case c.validFrom.Valid && micros(now) < c.validFrom.Int64:
 		return ReasonOutsideSchedule
@@ -200,9 +264,11 @@ func (s *Store) clockTrusted(now time.Time) bool {
 	return s.opts.ClockSynced == nil || s.opts.ClockSynced()
 }
 
-// codeRow is what Verify needs of a stored code.
-type codeRow struct {
-	id                    int64
+// credRow is what Verify needs of a stored credential and its user.
+type credRow struct {
+	id                    int64 // the credential
+	typ                   CredentialType
+	userID                int64
 	kind                  Kind
 	slot                  int
 	enabled               bool
@@ -210,15 +276,19 @@ type codeRow struct {
 	from, until           TimeOfDay
 	validFrom, validUntil sql.NullInt64
 	usesLeft              sql.NullInt64
+	twoFactor             bool
+	expireAfter           sql.NullInt64 // minutes
+	firstUsed             sql.NullInt64
 }
 
-const lookupSQL = `SELECT id, kind, coalesce(slot, 0), enabled, weekdays, from_min, until_min,
-	valid_from_us, valid_until_us, uses_left FROM codes WHERE digest = ?`
+const lookupSQL = `SELECT c.id, c.type, u.id, u.kind, coalesce(u.slot, 0), u.enabled, u.weekdays, u.from_min, u.until_min,
+	u.valid_from_us, u.valid_until_us, u.uses_left, u.two_factor, u.expire_after_min, u.first_used_us
+	FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.digest = ?`
 
-func (s *Store) lookupCode(ctx context.Context, digest []byte) (*codeRow, error) {
-	var c codeRow
-	err := s.lookup.QueryRowContext(ctx, digest).Scan(&c.id, &c.kind, &c.slot, &c.enabled, &c.weekdays,
-		&c.from, &c.until, &c.validFrom, &c.validUntil, &c.usesLeft)
+func (s *Store) lookupCredential(ctx context.Context, digest []byte) (*credRow, error) {
+	var c credRow
+	err := s.lookup.QueryRowContext(ctx, digest).Scan(&c.id, &c.typ, &c.userID, &c.kind, &c.slot, &c.enabled, &c.weekdays,
+		&c.from, &c.until, &c.validFrom, &c.validUntil, &c.usesLeft, &c.twoFactor, &c.expireAfter, &c.firstUsed)
 	if err != nil {
 		return nil, err
 	}

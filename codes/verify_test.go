@@ -180,7 +180,7 @@ func TestClockUntrusted(t *testing.T) {
 				t.Errorf("%s: code kind %s: reason %q, want %q", name, v.Kind, v.Reason, want)
 			}
 		}
-		s.db.Exec("UPDATE codes SET uses_left = 1 WHERE kind = 'one-time'")
+		s.db.Exec("UPDATE users SET uses_left = 1 WHERE kind = 'one-time'")
 	}
 	check("trusted", t0, "")
 	check("before build time", built.Add(-time.Second), ReasonClockUntrusted)
@@ -286,8 +286,8 @@ func TestUnambiguous(t *testing.T) {
 	// Each code has one sealed list of the same size; the affix table holds
 	// only real affixes, and releasing them works.
 	var lists, codes, bad int
-	s.db.QueryRow("SELECT count(*), sum(length(sealed) != ?) FROM code_affixes", sealSize).Scan(&lists, &bad)
-	s.db.QueryRow("SELECT count(*) FROM codes").Scan(&codes)
+	s.db.QueryRow("SELECT count(*), sum(length(sealed) != ?) FROM credential_affixes", sealSize).Scan(&lists, &bad)
+	s.db.QueryRow("SELECT count(*) FROM credentials").Scan(&codes)
 	if lists != codes || bad != 0 {
 		t.Errorf("%d sealed lists (%d of the wrong size) for %d codes", lists, bad, codes)
 	}

@@ -130,7 +130,7 @@ func TestAddOptionErrors(t *testing.T) {
 		want string
 	}{
 		{map[string]dbus.Variant{"kind": v("weekly")},
-			"option kind: want user, scheduled, expiring, one-time, limited or duress"},
+			"option kind: want user, scheduled, expiring, one-time, limited, duress, non-access or after-first-use"},
 		{map[string]dbus.Variant{"kind": v("scheduled"), "weekdays": v("mon,funday")},
 			`option weekdays: want days of mon tue wed thu fri sat sun, as "mon,fri" or ["mon", "fri"]`},
 		{map[string]dbus.Variant{"kind": v("scheduled"), "weekdays": v([]string{"mon", "funday"})},

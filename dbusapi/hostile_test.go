@@ -79,7 +79,7 @@ func TestHostileArguments(t *testing.T) {
 		// Options.
 		{"unknown option", "io.lockd.Codes1.Add", []any{"x", "3691", opt("colour", "red")}, `unknown option "colour"`},
 		{"kind as u", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", uint32(1))}, "option kind: want type s, got u"},
-		{"unknown kind", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "root")}, "option kind: want user, scheduled, expiring, one-time, limited or duress"},
+		{"unknown kind", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "root")}, "option kind: want user, scheduled, expiring, one-time, limited, duress, non-access or after-first-use"},
 		{"kind admin", "io.lockd.Codes1.Add", []any{"x", "369147", opt("kind", "admin")}, "SetAdmin"},
 		{"uses as s", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "limited", "uses", "3")}, "option uses: want type u"},
 		{"uses too many", "io.lockd.Codes1.Add", []any{"x", "3691", opt("kind", "limited", "uses", uint32(math.MaxUint32))}, "option uses"},

@@ -89,6 +89,15 @@ type Verdict struct {
 	Lockout  bool   // this entry started or extended a lockout
 	Until    time.Time
 	Failures int // consecutive failures after this entry
+	// UserID is the user of the matching credential, Credential its type
+	// ("pin" or "card"); CodeID is the credential's id.
+	UserID     int64
+	Credential string
+	// NonAccess: a non-access user's credential: record it, open nothing.
+	NonAccess bool
+	// SecondFactor: a two-factor user's card was accepted; the user's PIN
+	// opens until Until.
+	SecondFactor bool
 }
 
 // Codes is the code store as the core uses it. Verify records the attempt
