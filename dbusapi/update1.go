@@ -207,14 +207,6 @@ func parseInstallOptions(opts map[string]dbus.Variant) (updater.InstallOptions, 
 	return o, nil
 }
 
-// refusals are the bundle checks' errors: the bundle, not lockd, is wrong.
-var refusals = []error{
-	bundle.ErrBadMagic, bundle.ErrUnsupportedFormat, bundle.ErrTruncated, bundle.ErrSectionOrder,
-	bundle.ErrMalformed, bundle.ErrTrailingData, bundle.ErrUnknownKey, bundle.ErrBadSignature,
-	bundle.ErrBadManifest, bundle.ErrImageSize, bundle.ErrImageHash, bundle.ErrImageCorrupt,
-	bundle.ErrIncompatible, bundle.ErrDowngrade, bundle.ErrSecurityVersion, bundle.ErrTooBig,
-}
-
 // updateError maps an error of the updater. Its messages name versions,
 // slots and the failed check, never secrets, so they go to the caller.
 func updateError(err error) *dbus.Error {
@@ -231,10 +223,8 @@ func updateError(err error) *dbus.Error {
 	case errors.Is(err, context.Canceled):
 		return dbusError(wire.ErrFailed, "lockd is stopping; nothing was installed")
 	}
-	for _, r := range refusals {
-		if errors.Is(err, r) {
-			return dbusError(wire.ErrBundleRefused, "%v", err)
-		}
+	if bundle.Refused(err) {
+		return dbusError(wire.ErrBundleRefused, "%v", err)
 	}
 	return callError(err)
 }

@@ -260,7 +260,7 @@ func TestUpdateErrorMapping(t *testing.T) {
 		fmt.Errorf("bundle: x: %w", bundle.ErrIncompatible):       wire.ErrBundleRefused,
 		fmt.Errorf("updater: bundle: %w", bundle.ErrImageHash):    wire.ErrBundleRefused,
 	}
-	for _, r := range refusals {
+	for _, r := range bundle.Refusals() {
 		cases[fmt.Errorf("wrapped: %w", r)] = wire.ErrBundleRefused
 	}
 	for err, want := range cases {

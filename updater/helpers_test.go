@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -28,18 +27,8 @@ const (
 	slotSize   = 4 << 20
 )
 
-// image is a root file-system image of a version: recognisable bytes, so a
-// test can tell from a slot which version it holds.
-func image(version string, size int) []byte {
-	b := make([]byte, size)
-	seed := sha256.Sum256([]byte(version))
-	for i := 0; i < size; i += len(seed) {
-		copy(b[i:], seed[:])
-		seed = sha256.Sum256(seed[:])
-	}
-	copy(b, "ROOTFS "+version+"\x00")
-	return b
-}
+// image is a root file-system image of a version (bundletest.Image).
+func image(version string, size int) []byte { return bundletest.Image(version, size) }
 
 // versionIn reads the version an image() in a slot file announces.
 func versionIn(t *testing.T, path string) string {

@@ -76,12 +76,16 @@ func (h *File) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.Requests++
 	f := h.faults
 	size := int64(len(h.Data))
-	from, ranged := rangeStart(r.Header.Get("Range"))
+	from, last, ranged := rangeOf(r.Header.Get("Range"))
 	if ranged && h.ETag != "" && r.Header.Get("If-Range") != "" && r.Header.Get("If-Range") != h.ETag {
 		ranged, from = false, 0
 	}
 	if f.NoRanges {
 		ranged, from = false, 0
+	}
+	stop := size // where this response's bytes end
+	if ranged && last >= 0 && last+1 < size {
+		stop = last + 1
 	}
 	if ranged {
 		h.stats.RangeRequests++
@@ -102,16 +106,16 @@ func (h *File) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
 		code = http.StatusRequestedRangeNotSatisfiable
 	}
-	// The first fault past from ends this response, and is spent.
+	// The first fault inside the range ends this response, and is spent.
 	cut, stall := int64(-1), int64(-1)
 	if code == 0 {
 		ci := -1
 		for i, at := range f.CutAt {
-			if at > from && (ci < 0 || at < f.CutAt[ci]) {
+			if at > from && at < stop && (ci < 0 || at < f.CutAt[ci]) {
 				ci = i
 			}
 		}
-		if f.StallAt > from && (ci < 0 || f.StallAt < f.CutAt[ci]) {
+		if f.StallAt > from && f.StallAt < stop && (ci < 0 || f.StallAt < f.CutAt[ci]) {
 			stall = f.StallAt
 			h.faults.StallAt = 0
 		} else if ci >= 0 {
@@ -128,9 +132,9 @@ func (h *File) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", h.ETag)
 	}
 	w.Header().Set("Accept-Ranges", "bytes")
-	w.Header().Set("Content-Length", strconv.FormatInt(size-from, 10))
+	w.Header().Set("Content-Length", strconv.FormatInt(stop-from, 10))
 	if ranged {
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, size-1, size))
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, stop-1, size))
 		w.WriteHeader(http.StatusPartialContent)
 	} else {
 		w.WriteHeader(http.StatusOK)
@@ -138,7 +142,7 @@ func (h *File) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	end := size
+	end := stop
 	if cut >= 0 {
 		end = min(end, cut)
 	}
@@ -159,7 +163,7 @@ func (h *File) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case stall >= 0 && stall == end:
 		w.(http.Flusher).Flush()
 		<-r.Context().Done() // the client cuts it
-	case cut >= 0 && cut == end && end < size:
+	case cut >= 0 && cut == end && end < stop:
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler) // the connection goes, the body short
 	}
@@ -173,20 +177,27 @@ func (h *File) sent(off, n int64) {
 	h.stats.Unique += h.seen.add(off, off+n)
 }
 
-// rangeStart reads "bytes=N-" (the only form lockd sends): the start and
-// whether the request had it. Anything else is served whole.
-func rangeStart(v string) (int64, bool) {
+// rangeOf reads "bytes=N-" or "bytes=N-M" (what lockd sends): the first
+// and last offsets asked for (last -1: to the end) and whether the
+// request had one. Anything else is served whole.
+func rangeOf(v string) (first, last int64, ok bool) {
 	rest, ok := strings.CutPrefix(v, "bytes=")
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
 	a, b, ok := strings.Cut(rest, "-")
-	if !ok || b != "" {
-		return 0, false
+	if !ok {
+		return 0, 0, false
 	}
-	n, err := strconv.ParseInt(a, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
+	first, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || first < 0 {
+		return 0, 0, false
 	}
-	return n, true
+	last = -1
+	if b != "" {
+		if last, err = strconv.ParseInt(b, 10, 64); err != nil || last < first {
+			return 0, 0, false
+		}
+	}
+	return first, last, true
 }

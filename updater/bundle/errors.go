@@ -33,3 +33,25 @@ var (
 	ErrBadKeyFile = errors.New("bundle: malformed key file")
 	ErrNoKeys     = errors.New("bundle: no trusted keys")
 )
+
+// refusals are the errors that say the bundle, not the unit or the way it
+// came, is wrong: installing it again cannot succeed.
+var refusals = []error{
+	ErrBadMagic, ErrUnsupportedFormat, ErrTruncated, ErrSectionOrder, ErrMalformed, ErrTrailingData,
+	ErrUnknownKey, ErrBadSignature, ErrBadManifest, ErrImageSize, ErrImageHash, ErrImageCorrupt,
+	ErrIncompatible, ErrDowngrade, ErrSecurityVersion, ErrTooBig,
+}
+
+// Refused reports whether err is a refusal of the bundle itself (its
+// structure, signature, image or the install policy).
+func Refused(err error) bool {
+	for _, r := range refusals {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Refusals returns the errors Refused recognises.
+func Refusals() []error { return append([]error(nil), refusals...) }

@@ -21,7 +21,15 @@ func (s *Source) connect(off int64, resume bool) error {
 	for k, v := range s.cfg.Header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Range", "bytes="+itoa(off)+"-")
+	// A window, not the rest of the file: a read elsewhere (an adaptive
+	// install skips the chunks the slot holds) abandons what is in flight,
+	// at most the window's rest, and the window grows while the reads go
+	// on in order (see seek).
+	end := off + s.window
+	if s.size >= 0 {
+		end = min(end, s.size)
+	}
+	req.Header.Set("Range", "bytes="+itoa(off)+"-"+itoa(end-1))
 	// Accept-Encoding would let the transport decompress and lose the
 	// byte offsets: the bundle is taken as stored.
 	req.Header.Set("Accept-Encoding", "identity")
@@ -36,62 +44,61 @@ func (s *Source) connect(off int64, resume bool) error {
 	if err != nil {
 		stop()
 		if s.ctx.Err() != nil {
-			return fmt.Errorf("httpsource: download ended: %w", s.ctx.Err())
+			return fmt.Errorf("httpsource: download ended: %w", context.Cause(s.ctx))
 		}
 		return transient(fmt.Errorf("httpsource: request from offset %d: %w", off, err))
 	}
-	if err := s.accept(resp, off); err != nil {
+	last, err := s.accept(resp, off)
+	if err != nil {
 		// Drain a little so the connection can be reused; bounded.
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 		resp.Body.Close()
 		stop()
 		return err
 	}
-	s.body, s.reqStop, s.pos = resp.Body, stop, off
+	s.body, s.reqStop, s.pos, s.end = resp.Body, stop, off, last+1
 	return nil
 }
 
-// accept checks that resp carries the bundle's bytes from off.
-func (s *Source) accept(resp *http.Response, off int64) error {
+// accept checks that resp carries the bundle's bytes from off and
+// returns the offset of the last byte it carries.
+func (s *Source) accept(resp *http.Response, off int64) (int64, error) {
 	first := s.size < 0
 	where := fmt.Sprintf("from offset %d", off)
 	switch code := resp.StatusCode; {
 	case code == http.StatusPartialContent:
-		a, _, total, err := parseContentRange(resp.Header.Get("Content-Range"))
+		a, b, total, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if a != off {
-			return fmt.Errorf("httpsource: asked for bytes %s, the server sent them from %d", where, a)
+			return 0, fmt.Errorf("httpsource: asked for bytes %s, the server sent them from %d", where, a)
 		}
-		if err := s.learn(total, resp, first); err != nil {
-			return err
-		}
-		return nil
+		return b, s.learn(total, resp, first)
 	case code == http.StatusOK && off == 0:
 		// A server without Range support: fine for reading in order;
 		// a resume would have to start over, and is refused then.
 		if resp.ContentLength < 0 {
-			return errors.New("httpsource: the server gives no length for the bundle")
+			return 0, errors.New("httpsource: the server gives no length for the bundle")
 		}
-		return s.learn(resp.ContentLength, resp, first)
+		return resp.ContentLength - 1, s.learn(resp.ContentLength, resp, first)
 	case code == http.StatusOK:
-		return fmt.Errorf("httpsource: asked for the bytes %s, the server sent the whole file (it ignores Range, or the file changed): not starting over", where)
+		return 0, fmt.Errorf("httpsource: asked for the bytes %s, the server sent the whole file (it ignores Range, or the file changed): not starting over", where)
 	case code == http.StatusNotFound || code == http.StatusGone:
 		if first {
-			return fmt.Errorf("httpsource: %s: %s", redact(s.url), resp.Status)
+			return 0, fmt.Errorf("httpsource: %s: %s", redact(s.url), resp.Status)
 		}
-		return fmt.Errorf("httpsource: resuming %s: %s: the bundle is gone from the server", where, resp.Status)
+		return 0, fmt.Errorf("httpsource: resuming %s: %s: the bundle is gone from the server", where, resp.Status)
 	case code == http.StatusRequestedRangeNotSatisfiable:
-		return fmt.Errorf("httpsource: resuming %s: %s: the server no longer has those bytes", where, resp.Status)
+		return 0, fmt.Errorf("httpsource: resuming %s: %s: the server no longer has those bytes", where, resp.Status)
 	case code == http.StatusTooManyRequests || code >= 500:
 		t := &transientError{err: fmt.Errorf("httpsource: request %s: %s", where, resp.Status)}
 		if d, ok := retryAfter(resp, s); ok {
 			t.retryAfter = d
 		}
-		return t
+		return 0, t
 	}
-	return fmt.Errorf("httpsource: request %s: %s", where, resp.Status)
+	return 0, fmt.Errorf("httpsource: request %s: %s", where, resp.Status)
 }
 
 // learn records the bundle's size and validator from the first response

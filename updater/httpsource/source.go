@@ -67,6 +67,14 @@ func (c *Config) defaults() {
 	}
 }
 
+// Requests ask for a window of the bundle, from minWindow doubling to
+// maxWindow while the reads go on in order, back to minWindow after a
+// read elsewhere.
+const (
+	minWindow = 256 << 10
+	maxWindow = 8 << 20
+)
+
 // skipMax is how far ahead of the open response a read may start and
 // still be served from it, the bytes between read and dropped: cheaper
 // than a new request (a round trip, a TLS handshake).
@@ -95,6 +103,8 @@ type Source struct {
 	body     io.ReadCloser
 	reqStop  context.CancelFunc
 	pos      int64 // bundle offset of body's next byte
+	end      int64 // where body's bytes end
+	window   int64 // the size of the next request's range
 	failures int   // in a row, without progress
 	stats    Stats
 }
@@ -108,7 +118,7 @@ func Open(ctx context.Context, rawURL string, cfg Config) (*Source, error) {
 	}
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Source{cfg: cfg, url: u.String(), ctx: ctx, cancel: cancel, size: -1}
+	s := &Source{cfg: cfg, url: u.String(), ctx: ctx, cancel: cancel, size: -1, window: minWindow}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
@@ -158,8 +168,8 @@ func (s *Source) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n := 0
 	for n < len(p) {
-		if err := s.ctx.Err(); err != nil {
-			return n, fmt.Errorf("httpsource: download ended: %w", err)
+		if s.ctx.Err() != nil {
+			return n, fmt.Errorf("httpsource: download ended: %w", context.Cause(s.ctx))
 		}
 		at := off + int64(n)
 		err := s.seek(at)
@@ -185,9 +195,10 @@ func (s *Source) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // seek makes body's next byte the one at off: from the open response if
-// off is at most skipMax ahead of it, else by a new request.
+// off is at most skipMax ahead of it and within it, else by a new
+// request, of a larger window when it continues the last one in order.
 func (s *Source) seek(off int64) error {
-	if s.body != nil && off >= s.pos && off-s.pos <= skipMax {
+	if s.body != nil && off >= s.pos && off-s.pos <= skipMax && off < s.end {
 		if gap := off - s.pos; gap > 0 {
 			n, err := io.CopyN(io.Discard, s.body, gap)
 			s.pos += n
@@ -200,6 +211,11 @@ func (s *Source) seek(off int64) error {
 		return nil
 	}
 	resume := s.body == nil && s.stats.Requests > 0 && s.failures > 0
+	if off == s.pos && (s.body == nil || s.pos == s.end) {
+		s.window = min(2*s.window, maxWindow)
+	} else {
+		s.window = minWindow
+	}
 	s.drop()
 	return s.connect(off, resume)
 }
@@ -214,12 +230,15 @@ func (s *Source) read(p []byte) (int, error) {
 	s.pos += int64(n)
 	s.stats.Received += int64(n)
 	switch {
-	case err == nil || (err == io.EOF && s.pos == s.size):
+	case err == nil && s.pos == s.end:
+		s.drop() // the window is read: the next read asks for the next one
+		return n, nil
+	case err == nil || (err == io.EOF && s.pos == s.end):
 		return n, nil
 	case stalled && s.ctx.Err() == nil:
 		return n, transient(fmt.Errorf("httpsource: no data for %s at offset %d", s.cfg.Stall, s.pos))
 	case err == io.EOF:
-		return n, transient(fmt.Errorf("httpsource: response ended at offset %d of %d", s.pos, s.size))
+		return n, transient(fmt.Errorf("httpsource: response ended at offset %d, before %d", s.pos, s.end))
 	}
 	return n, transient(fmt.Errorf("httpsource: read at offset %d: %w", s.pos, err))
 }
@@ -253,8 +272,8 @@ func (s *Source) pause(err error) error {
 	}
 	s.failures++
 	s.cfg.Log.Warn("httpsource: download interrupted; resuming", "url", redact(s.url), "at", s.pos, "err", t.err, "wait", wait, "failures", s.failures)
-	if err := retry.Sleep(s.ctx, s.cfg.Clock, wait); err != nil {
-		return fmt.Errorf("httpsource: download ended: %w", err)
+	if retry.Sleep(s.ctx, s.cfg.Clock, wait) != nil {
+		return fmt.Errorf("httpsource: download ended: %w", context.Cause(s.ctx))
 	}
 	return nil
 }

@@ -39,36 +39,45 @@ type Options struct {
 // Make returns a bundle of img signed with priv.
 func Make(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) []byte {
 	t.Helper()
+	b, err := MakeErr(priv, img, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// MakeErr is Make for code that is no test (lockbench): it returns the
+// error instead.
+func MakeErr(priv ed25519.PrivateKey, img []byte, o Options) ([]byte, error) {
 	if o.Compression == "" {
 		o.Compression = bundle.CompressionZstd
 	}
 	if o.Created.IsZero() {
 		o.Created = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	}
-	var stored bytes.Buffer
 	if o.ChunkSize != 0 {
-		return makeIndexed(t, priv, img, o)
+		return makeIndexed(priv, img, o)
 	}
+	var stored bytes.Buffer
 	im, err := bundle.EncodeImage(context.Background(), &stored, bytes.NewReader(img), o.Compression)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	editStored(&im, &stored, o.EditStored)
 	m := bundle.Manifest{Format: bundle.FormatVersion, Compatible: o.Compatible, Version: o.Version,
 		SecurityVersion: o.SecurityVersion, Image: im, Created: o.Created}
 	var out bytes.Buffer
 	if err := bundle.Write(context.Background(), &out, priv, m, &stored); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return out.Bytes()
+	return out.Bytes(), nil
 }
 
-func makeIndexed(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) []byte {
-	t.Helper()
+func makeIndexed(priv ed25519.PrivateKey, img []byte, o Options) ([]byte, error) {
 	var stored bytes.Buffer
 	im, ix, err := bundle.EncodeIndexed(context.Background(), &stored, bytes.NewReader(img), int64(len(img)), o.ChunkSize, bundle.IndexedLevel)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	editStored(&im, &stored, o.EditStored)
 	if o.EditIndex != nil {
@@ -81,9 +90,9 @@ func makeIndexed(t testing.TB, priv ed25519.PrivateKey, img []byte, o Options) [
 		Index: &bundle.IndexRef{Size: uint64(len(index)), SHA256: hex.EncodeToString(sum[:])}}
 	var out bytes.Buffer
 	if err := bundle.WriteIndexed(context.Background(), &out, priv, m, index, &stored); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return out.Bytes()
+	return out.Bytes(), nil
 }
 
 // editStored applies edit, if set, to the stored image and re-describes it.
@@ -96,4 +105,18 @@ func editStored(im *bundle.Image, stored *bytes.Buffer, edit func([]byte) []byte
 	im.StoredSize, im.StoredSHA256 = uint64(len(edited)), hex.EncodeToString(sum[:])
 	stored.Reset()
 	stored.Write(edited)
+}
+
+// Image is a root file-system image of a version: recognisable bytes
+// ("ROOTFS VERSION\0", then a sha256 chain seeded by the version), so a
+// test can tell from a slot which version it holds.
+func Image(version string, size int) []byte {
+	b := make([]byte, size)
+	seed := sha256.Sum256([]byte(version))
+	for i := 0; i < size; i += len(seed) {
+		copy(b[i:], seed[:])
+		seed = sha256.Sum256(seed[:])
+	}
+	copy(b, "ROOTFS "+version+"\x00")
+	return b
 }
