@@ -86,10 +86,15 @@ CROSS_FLAGS := -trimpath -ldflags='$(LDFLAGS)'
 #                          lockd-mqtt's tests: the broker (TLS, users from
 #                          mosquitto_passwd, ACLs) and mosquitto_sub/_pub as
 #                          Home Assistant and as an intruder
+#   linux-source-6.1 linux-kbuild-6.1 xz-utils
+#                          e2e/ builds the kernel's gpio-sim for the guest's kernel
+#                          (bookworm's 6.1 series): the driver's sources, and the
+#                          host's fixdep/modpost for the arm64 headers it fetches
 DEB_PKGS := gcc libc6-dev git dbus libglib2.0-bin systemd libubootenv-tool \
 	u-boot-tools gdisk util-linux mount zstd qemu-user \
 	u-boot-qemu qemu-system-arm dosfstools mtools e2fsprogs make apt dpkg \
 	rauc squashfs-tools openssl mosquitto mosquitto-clients \
+	linux-source-6.1 linux-kbuild-6.1 xz-utils \
 	$(ARM64_PKGS) $(ARMV7_PKGS)
 
 # Commands `make test` checks for, as command:package.
@@ -101,12 +106,16 @@ TEST_TOOLS := gcc:gcc git:git systemd-analyze:systemd systemd-sysusers:systemd \
 	qemu-system-aarch64:qemu-system-arm mkfs.vfat:dosfstools mcopy:mtools \
 	mkfs.ext4:e2fsprogs make:make apt-get:apt dpkg-deb:dpkg \
 	mosquitto:mosquitto mosquitto_passwd:mosquitto mosquitto_sub:mosquitto-clients \
-	mosquitto_pub:mosquitto-clients \
+	mosquitto_pub:mosquitto-clients xz:xz-utils \
+	/usr/src/linux-source-6.1.tar.xz:linux-source-6.1 \
+	/usr/lib/linux-kbuild-6.1/scripts/mod/modpost:linux-kbuild-6.1 \
 	$(ARM64_CC):gcc-aarch64-linux-gnu
 
 # missing_tools CMD:PKG...: prints the missing ones as "CMD (PKG)". sbin is
-# searched too: a normal user's PATH often lacks it.
+# searched too: a normal user's PATH often lacks it. A CMD that is an
+# absolute path is a file that must exist.
 missing_tools = for t in $(1); do \
+	  case $${t%%:*} in /*) [ -e "$${t%%:*}" ] && continue;; esac; \
 	  PATH="$$PATH:/usr/sbin:/sbin" command -v "$${t%%:*}" >/dev/null || echo "$${t%%:*} ($${t\#*:})"; \
 	done
 
@@ -233,8 +242,10 @@ test-race: ## every test but the boot-chain rig, with -race
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '^lockd.dev/lockd/e2e')
 
 # The real boot chain (e2e/, README "How we know an update cannot brick the
-# lock"): U-Boot, Debian's arm64 kernel and lockd under qemu-system-aarch64.
-# Assets are cached in .cache/e2e (a cold run fetches ~65 MB of .debs).
+# lock"): U-Boot, Debian's arm64 kernel and lockd under qemu-system-aarch64,
+# lockd also on the GPIO uAPI of the kernel's gpio-sim, which the rig builds
+# for that kernel. Assets are cached in .cache/e2e (a cold run fetches ~77 MB
+# of .debs and builds gpio-sim.ko in ~15-25 s).
 # LOCKD_E2E_VERBOSE=1 logs every console; LOCKD_E2E_KEEP=DIR keeps the disks
 # of failed scenarios. -parallel 16: every scenario waits in the rig's own
 # pacer, which runs one QEMU a core, longest scenario first.
