@@ -204,6 +204,19 @@ func guestConfig(t testing.TB) []byte {
 	return []byte(strings.Join(lines, "\n"))
 }
 
+// wiegandConfig is guestConfig with a Wiegand keypad on the shipped d0
+// and d1 pins: the one change from the shipped file.
+func wiegandConfig(t testing.TB) []byte {
+	t.Helper()
+	b := string(guestConfig(t))
+	i := strings.Index(b, "\n[keypad]\n")
+	j := strings.Index(b[max(i, 0):], "\ntype = \"matrix\"")
+	if i < 0 || j < 0 || strings.Contains(b[i+1:i+j], "\n[") {
+		t.Fatal(`systemd/lockd.toml: no type = "matrix" in [keypad] to change`)
+	}
+	return []byte(b[:i+j] + "\ntype = \"wiegand\"" + b[i+j+len("\ntype = \"matrix\""):])
+}
+
 // slotVariant is one root file system the rig makes.
 type slotVariant struct {
 	name    string
@@ -225,6 +238,7 @@ type assets struct {
 	// bundleNames maps a variant to its bundle's file name on that disk.
 	bundleNames map[string]string
 	slotSize    int64
+	gpioSim     string // gpio-sim.ko for the guest's kernel
 }
 
 var variants = []slotVariant{
@@ -244,8 +258,9 @@ func buildAssets(t testing.TB) *assets {
 	}
 	a := &assets{ubootBin: testtool.NeedFile(t, uboottest.Bin, "u-boot-qemu"), slots: map[string]string{},
 		bundleNames: map[string]string{}, slotSize: 96 << 20}
-	debs := fetchDebs(t)
+	debs, headers := splitHeaders(fetchDebs(t))
 	root := debRoot(t, debs)
+	a.gpioSim = buildGPIOSim(t, kernelRelease(t, root), headers)
 	lockd, lockctl, helper := crossBuild(t)
 	a.lockd = hostLockd(t)
 	keyDir := filepath.Join(cacheDir(t), "key")
@@ -255,7 +270,7 @@ func buildAssets(t testing.TB) *assets {
 		run(t, a.lockd, "bundle", "keygen", "-o", a.key)
 	}
 	initramfs := buildInitramfs(t, root)
-	base := newHasher().str(root, initramfs).file(t, lockd).file(t, lockctl).file(t, helper).file(t, a.key+".pub").file(t, "guest/login1.conf").
+	base := newHasher().str(root, initramfs).file(t, a.gpioSim).file(t, lockd).file(t, lockctl).file(t, helper).file(t, a.key+".pub").file(t, "guest/login1.conf").
 		file(t, "guest/init").str(string(guestConfig(t))).file(t, filepath.Join(repo, "systemd/io.lockd.Lock1.conf"))
 	for _, v := range variants {
 		key := newHasher().str(base.sum(), fmt.Sprintf("%+v", v)).sum()
@@ -337,6 +352,13 @@ func buildSlot(t testing.TB, a *assets, root, initramfs string, bins []string, v
 		writeFile(t, filepath.Join(tree, "etc", name), []byte(content), 0o644)
 	}
 	writeFile(t, filepath.Join(tree, "etc/lockd/lockd.toml"), guestConfig(t), 0o644)
+	writeFile(t, filepath.Join(tree, "etc/lockd/lockd-wiegand.toml"), wiegandConfig(t), 0o644)
+	// The GPIO board's modules (guest/init loads them): configfs, which
+	// Debian builds as a module, and the rig's gpio-sim.
+	_, modDir := kernelFiles(t, root)
+	mods := filepath.Join(tree, "lib/modules", filepath.Base(modDir))
+	copyFile(t, filepath.Join(modDir, "kernel/fs/configfs/configfs.ko"), filepath.Join(mods, "kernel/fs/configfs/configfs.ko"), 0o644)
+	copyFile(t, a.gpioSim, filepath.Join(mods, "extra/gpio-sim.ko"), 0o644)
 	copyFile(t, a.key+".pub", filepath.Join(tree, "etc/lockd/keys/e2e.pub"), 0o644)
 	for _, d := range []string{"proc", "sys", "dev", "run", "tmp", "var/lib/lockd", "boot/firmware", "mnt/bundles", "root"} {
 		if err := os.MkdirAll(filepath.Join(tree, d), 0o755); err != nil {

@@ -54,7 +54,9 @@ func fetchDebs(t testing.TB) []string {
 	t.Helper()
 	dir := filepath.Join(cacheDir(t), "debs")
 	manifest := filepath.Join(dir, "manifest")
-	want := strings.Join(guestDebs, " ")
+	// The kernel and its headers are resolved at fetch time; the words
+	// after the packages say which were fetched with them.
+	want := strings.Join(guestDebs, " ") + " +kernel +headers"
 	if b, err := os.ReadFile(manifest); err == nil {
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 		if len(lines) > 1 && lines[0] == want {
@@ -84,7 +86,10 @@ func fetchDebs(t testing.TB) []string {
 	if m == nil {
 		t.Fatalf("apt-cache depends linux-image-arm64: no kernel package:\n%s", out)
 	}
+	// The kernel's headers are fetched with it: the rig builds gpio-sim
+	// for it (gpiosim_test.go).
 	pkgs := append(slices.Clone(guestDebs), string(m[1]))
+	pkgs = append(pkgs, headerPackages(string(m[1]))...)
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

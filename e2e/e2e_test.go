@@ -23,7 +23,7 @@ func TestBootChain(t *testing.T) {
 	// Each scenario has a rank: the pacer starts the longest first (its
 	// seconds on 2 cores, cold, in the comment), so that the two QEMUs the
 	// rig runs at a time finish together. Scenario 5b (power cuts at the
-	// commit) runs as subtests of 1, ranks 4 to 6, on copies of its unit
+	// commit) runs as subtests of 1, ranks 5 to 7, on copies of its unit
 	// once the trial is armed: the install they share runs once.
 	scenarios := []struct {
 		rank int
@@ -32,10 +32,12 @@ func TestBootChain(t *testing.T) {
 	}{
 		{1, "1 good update commits", goodUpdate}, // 49, then 5b: 20-36 each
 		{0, "2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }}, // 59
-		{7, "3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }},  // 27
+		{8, "3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }},  // 27
 		{2, "4 power cut during install", cutDuringInstall},                                                         // 58
-		{3, "5a power cut right after arming", cutAfterArming},                                                      // 40
-		{8, "6 wrong-model bundle refused", wrongModel},                                                             // 11
+		{4, "5a power cut right after arming", cutAfterArming},                                                      // 40
+		{10, "6 wrong-model bundle refused", wrongModel},                                                            // 11
+		{3, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 52
+		{9, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                 // 20
 	}
 	b.pace = newPacer()
 	for _, sc := range scenarios {
@@ -126,7 +128,7 @@ func goodUpdate(t *testing.T, u *unit) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c.t = t
-			u.b.pace.run(4+i, func() { // ranks 4-6: after 5a, before 3
+			u.b.pace.run(5+i, func() { // ranks 5-7: after 5a, before 3
 				s := time.Now()
 				cutDuringCommit(t, c, d)
 				t.Logf("scenario %q (after 1's install): %.1f s", name, time.Since(s).Seconds())

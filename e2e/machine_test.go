@@ -61,7 +61,7 @@ type board struct {
 	pace     *pacer
 }
 
-func newBoard(t *testing.T, a *assets) *board {
+func newBoard(t testing.TB, a *assets) *board {
 	t.Helper()
 	bin, err := os.ReadFile(a.ubootBin)
 	if err != nil {
@@ -87,7 +87,7 @@ func newBoard(t *testing.T, a *assets) *board {
 // compileScript compiles the shipped boot.cmd.in as rpi-u-boot-scr does
 // (Image, booti on arm64), with the one substitution the QEMU board
 // needs: the storage device (mmc → virtio). Nothing else changes.
-func compileScript(t *testing.T, dir string) string {
+func compileScript(t testing.TB, dir string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repo, bootScript))
 	if err != nil {
@@ -107,7 +107,7 @@ func compileScript(t *testing.T, dir string) string {
 // unit is one lock: a disk image, power-cycled again and again.
 type unit struct {
 	b    *board
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	disk string
 	n    int // power cycles so far
@@ -116,7 +116,7 @@ type unit struct {
 // newUnit makes a factory-fresh unit: v1 in slot A, slot B empty, an
 // empty data partition, and a uboot.env of U-Boot's defaults with
 // lockd_slot=A (written by lockd's own ubootenv code).
-func (b *board) newUnit(t *testing.T) *unit {
+func (b *board) newUnit(t testing.TB) *unit {
 	t.Helper()
 	u := b.unitDir(t)
 	fat := filepath.Join(u.dir, "fat.img")
@@ -158,7 +158,7 @@ func (b *board) newUnit(t *testing.T) *unit {
 
 // unitDir makes the directory of a unit with no disk yet, removed after
 // t unless t failed (then kept in LOCKD_E2E_KEEP if set).
-func (b *board) unitDir(t *testing.T) *unit {
+func (b *board) unitDir(t testing.TB) *unit {
 	t.Helper()
 	b.mu.Lock()
 	b.units++

@@ -7,10 +7,18 @@
 //	                   Reboot). Reboot prints E2E-REBOOT, syncs and
 //	                   reboots at once (reboot -f), as logind would after
 //	                   stopping the services.
+//	e2e-guest board serve [--config FILE] [--bolt locked|unlocked]
+//	                   makes the simulated GPIO chip (gpio-sim, the Pi's
+//	                   line names) and plays the world around the lock on
+//	                   it (world.go); e2e-guest board CMD sends it a
+//	                   command (keys, column, door, jam, state, history,
+//	                   bench: actions.go).
+//	e2e-guest hold PIN requests PIN as another program would, and keeps it.
 //	e2e-guest watch    prints "E2E-OP OPERATION PROGRESS" for every change
 //	                   of io.lockd.Update1's Operation or Progress, as
 //	                   lockd signals it (the rig cuts the power on these),
-//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event.
+//	                   and "E2E-EVENT KIND" for each io.lockd.Lock1 Event
+//	                   (also appended to /run/e2e-events).
 //	                   It also keeps /run/e2e-lockd-up while lockd owns
 //	                   its bus name, and lockd's last Operation in
 //	                   /run/e2e-op, so the guest's scripts need not start
@@ -57,7 +65,7 @@ func logind(conn *dbus.Conn) error {
 	select {}
 }
 
-func watch(conn *dbus.Conn) error {
+func watchLockd(conn *dbus.Conn) error {
 	if err := conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
 		dbus.WithMatchMember("PropertiesChanged"), dbus.WithMatchArg(0, "io.lockd.Update1")); err != nil {
 		return err
@@ -96,6 +104,10 @@ func watch(conn *dbus.Conn) error {
 		}
 		if s.Name == "io.lockd.Lock1.Event" && len(s.Body) > 0 {
 			fmt.Printf("E2E-EVENT %v\n", s.Body[0])
+			if f, err := os.OpenFile(eventsFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				fmt.Fprintln(f, s.Body[0])
+				f.Close()
+			}
 			continue
 		}
 		if len(s.Body) < 2 {
@@ -122,19 +134,34 @@ const (
 	lockdName = "io.lockd.Lock1"
 	upFile    = "/run/e2e-lockd-up"
 	opFile    = "/run/e2e-op"
+	// eventsFile has the kind of every Event, one a line, for the
+	// guest's scripts to wait on.
+	eventsFile = "/run/e2e-events"
 )
 
 func main() {
-	conn, err := dbus.ConnectSystemBus()
-	if err == nil {
-		switch arg := append(os.Args, "")[1]; arg {
-		case "logind":
-			err = logind(conn)
-		case "watch":
-			err = watch(conn)
-		default:
-			err = fmt.Errorf("usage: e2e-guest logind|watch (not %q)", arg)
+	var err error
+	switch arg := append(os.Args, "")[1]; arg {
+	case "logind", "watch":
+		var conn *dbus.Conn
+		if conn, err = dbus.ConnectSystemBus(); err != nil {
+			break
 		}
+		if arg == "logind" {
+			err = logind(conn)
+		} else {
+			err = watchLockd(conn)
+		}
+	case "board":
+		if len(os.Args) > 2 && os.Args[2] == "serve" {
+			err = serveBoard(os.Args[3:])
+		} else {
+			err = boardCommand(os.Args[2:])
+		}
+	case "hold":
+		err = hold(append(os.Args, "")[2])
+	default:
+		err = fmt.Errorf("usage: e2e-guest logind|watch|board serve [--config FILE] [--bolt locked|unlocked]|board CMD...|hold PIN (not %q)", arg)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e-guest:", err)
