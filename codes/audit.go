@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -41,7 +42,11 @@ const (
 	classEvent  = 0 // everything that is not a refusal below
 	classKeypad = 1 // entries and programming steps refused at the keypad or card reader
 	classDenied = 2 // D-Bus calls refused for lack of permission
-	numClasses  = 3
+	// classSecurity: alarms raised, ended and acknowledged. Their own
+	// class, so that neither noise nor a busy door ever pushes out the
+	// record that the door was forced.
+	classSecurity = 3
+	numClasses    = 4
 )
 
 // auditClass is the class of e; schemaV2 applies the same rule to the
@@ -52,6 +57,8 @@ func auditClass(e AuditEvent) int {
 		return classKeypad
 	case e.Kind == "access-denied":
 		return classDenied
+	case strings.HasPrefix(e.Kind, "alarm"):
+		return classSecurity
 	}
 	return classEvent
 }

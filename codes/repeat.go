@@ -43,6 +43,9 @@ type repeatRow struct {
 // wrong entry (those count towards the lockout, each with its own durable
 // write, and the wrong-entry budget bounds them).
 func repeatable(e AuditEvent) bool {
+	if e.Reason == ReasonPrivacy { // refused in privacy mode without a look at the code
+		return auditClass(e) == classKeypad
+	}
 	switch auditClass(e) {
 	case classDenied:
 		return true
