@@ -23,6 +23,13 @@ const (
 	PatternProgrammingStep                // short double beep
 	PatternJam                            // red fast blink, a beep every 2 s
 	PatternError                          // red double flash every 2 s
+	PatternAlarm                          // an alarm was raised: red and buzzer, 5 s
+	PatternAjar                           // the door was left open: three beeps
+	PatternAlarmActive                    // an alarm nobody acknowledged (background)
+	PatternVacation                       // operating mode vacation (background)
+	PatternPrivacy                        // operating mode privacy (background)
+	PatternPassage                        // operating mode passage (background)
+	PatternNoRemote                       // operating mode no-remote (background)
 	numPatterns
 )
 
@@ -49,6 +56,20 @@ func (p Pattern) String() string {
 		return "jam"
 	case PatternError:
 		return "error"
+	case PatternAlarm:
+		return "alarm"
+	case PatternAjar:
+		return "ajar"
+	case PatternAlarmActive:
+		return "alarm-active"
+	case PatternVacation:
+		return "mode-vacation"
+	case PatternPrivacy:
+		return "mode-privacy"
+	case PatternPassage:
+		return "mode-passage"
+	case PatternNoRemote:
+		return "mode-no-remote"
 	}
 	return fmt.Sprintf("Pattern(%d)", int(p))
 }
@@ -98,6 +119,23 @@ func DefaultPatterns() map[Pattern]Sequence {
 	for range 9 {
 		jam = append(jam, at(red, 100*ms), at(off, 100*ms))
 	}
+	// An alarm is loud for 5 s, then the background (alarm-active) keeps
+	// showing it silently: a buzzer that never stops gets unplugged.
+	var alarm []Step
+	for range 10 {
+		alarm = append(alarm, at(beep(red), 250*ms), at(off, 250*ms))
+	}
+	// Backgrounds a person can tell apart at a glance: alarms flash red
+	// three times, the modes flash once (vacation green, privacy red),
+	// twice (no-remote green), or hold green (passage: the door is free).
+	modes := map[Pattern]Sequence{
+		PatternAlarmActive: {Loop: []Step{at(red, 200*ms), at(off, 200*ms), at(red, 200*ms), at(off, 200*ms),
+			at(red, 200*ms), at(off, 2000*ms)}},
+		PatternVacation: {Loop: []Step{at(green, 100*ms), at(off, 2900*ms)}},
+		PatternPrivacy:  {Loop: []Step{at(red, 100*ms), at(off, 2900*ms)}},
+		PatternPassage:  {Loop: []Step{at(green, 1000*ms)}},
+		PatternNoRemote: {Loop: []Step{at(green, 100*ms), at(off, 100*ms), at(green, 100*ms), at(off, 2700*ms)}},
+	}
 	return map[Pattern]Sequence{
 		PatternIdle:    {},
 		PatternKey:     {Once: []Step{at(beep(off), 30*ms)}},
@@ -114,6 +152,13 @@ func DefaultPatterns() map[Pattern]Sequence {
 		PatternJam: {Loop: jam},
 		PatternError: {Loop: []Step{
 			at(red, 100*ms), at(off, 100*ms), at(red, 100*ms), at(off, 1700*ms)}},
+		PatternAlarm:       {Once: alarm},
+		PatternAjar:        {Once: []Step{at(beep(off), 100*ms), at(off, 100*ms), at(beep(off), 100*ms), at(off, 100*ms), at(beep(off), 100*ms)}},
+		PatternAlarmActive: modes[PatternAlarmActive],
+		PatternVacation:    modes[PatternVacation],
+		PatternPrivacy:     modes[PatternPrivacy],
+		PatternPassage:     modes[PatternPassage],
+		PatternNoRemote:    modes[PatternNoRemote],
 	}
 }
 

@@ -217,11 +217,12 @@ func TestIndicatorsOptionalOutputs(t *testing.T) {
 func TestDefaultPatterns(t *testing.T) {
 	looping := map[gpio.Pattern]bool{
 		gpio.PatternLockedOut: true, gpio.PatternUnprovisioned: true, gpio.PatternProgramming: true,
-		gpio.PatternJam: true, gpio.PatternError: true,
+		gpio.PatternJam: true, gpio.PatternError: true, gpio.PatternAlarmActive: true,
+		gpio.PatternVacation: true, gpio.PatternPrivacy: true, gpio.PatternPassage: true, gpio.PatternNoRemote: true,
 	}
 	all := gpio.DefaultPatterns()
 	names := map[string]bool{}
-	for p := gpio.PatternIdle; p <= gpio.PatternError; p++ {
+	for p := gpio.PatternIdle; p <= gpio.PatternNoRemote; p++ {
 		s, ok := all[p]
 		if !ok {
 			t.Errorf("%s: no default sequence", p)

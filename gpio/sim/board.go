@@ -29,6 +29,8 @@ type Board struct {
 	Motor   *Motor   // nil with a strike
 	Strike  *Strike  // nil with a motor
 	Door    *Door
+	Tamper  *Switch // the case's tamper switch, to ground
+	Power   *Switch // the supply's power-good line, to ground while mains is present
 	Green   *Output
 	Red     *Output
 	Buzzer  *Output
@@ -79,6 +81,9 @@ func NewBoard(cfg BoardConfig) (*Board, error) {
 	}
 	b.Door = NewDoor(DoorActiveLow())
 	b.add("DOOR", b.Door.Pin())
+	b.Tamper, b.Power = NewSwitch("TAMPER", true), NewSwitch("POWER_GOOD", true)
+	b.add("TAMPER", b.Tamper.Pin())
+	b.add("POWER_GOOD", b.Power.Pin())
 	b.Green = NewOutput("LED_GREEN", false)
 	b.Red = NewOutput("LED_RED", false)
 	b.Buzzer = NewOutput("BUZZER", false)
@@ -149,3 +154,10 @@ func (b *Board) SetJam(jam bool) error {
 	b.Motor.SetJam(jam)
 	return nil
 }
+
+// SetTamper opens the case (the tamper switch opens) or shuts it.
+func (b *Board) SetTamper(open bool) { b.Tamper.SetClosed(!open) }
+
+// SetMains cuts the mains (the supply's power-good line drops) or
+// restores it.
+func (b *Board) SetMains(present bool) { b.Power.SetClosed(present) }
