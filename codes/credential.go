@@ -16,6 +16,10 @@ const (
 	CredentialCard CredentialType = "card"
 )
 
+// DetailCredential is the audit Details key of the credential type an
+// event concerns ("pin" or "card").
+const DetailCredential = "credential"
+
 // Refusal and step reasons of credentials (see Verify).
 const (
 	// ReasonNonAccess: a non-access user's credential was recognised;

@@ -45,43 +45,20 @@ func (s *Store) List(ctx context.Context) ([]Info, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT p.id, u.id, coalesce(u.slot, 0), u.label, u.kind, u.enabled, u.weekdays,
-		u.from_min, u.until_min, u.valid_from_us, u.valid_until_us, coalesce(u.uses_left, -1), u.uses, u.created_us, u.last_used_us
-		FROM users u JOIN (SELECT user_id, min(id) AS id FROM credentials WHERE type = 'pin' GROUP BY user_id) p ON p.user_id = u.id
-		ORDER BY u.slot IS NOT NULL, u.slot`)
+	users, err := s.users(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("codes: list: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	var out []Info
-	for rows.Next() {
-		var i Info
-		var vf, vu, last sql.NullInt64
-		var created int64
-		if err := rows.Scan(&i.ID, &i.UserID, &i.Slot, &i.Label, &i.Kind, &i.Enabled, &i.Weekdays, &i.From, &i.Until,
-			&vf, &vu, &i.UsesLeft, &i.Uses, &created, &last); err != nil {
-			return nil, fmt.Errorf("codes: list: %w", err)
-		}
-		i.Created = time.UnixMicro(created)
-		if vf.Valid {
-			i.ValidFrom = time.UnixMicro(vf.Int64)
-		}
-		if vu.Valid {
-			i.ValidUntil = time.UnixMicro(vu.Int64)
-		}
-		if last.Valid {
-			i.LastUsed = time.UnixMicro(last.Int64)
-		}
-		if u, ok := s.usage[i.UserID]; ok {
-			i.Uses += u.n
-			if u.last.After(i.LastUsed) {
-				i.LastUsed = time.UnixMicro(micros(u.last))
+	for _, u := range users {
+		for _, c := range u.Credentials {
+			if c.Type == CredentialPIN {
+				out = append(out, Info{ID: c.ID, UserID: u.ID, Slot: u.Slot, Label: u.Label, Kind: u.Kind, Enabled: u.Enabled,
+					Weekdays: u.Weekdays, From: u.From, Until: u.Until, ValidFrom: u.ValidFrom, ValidUntil: u.ValidUntil,
+					UsesLeft: u.UsesLeft, Uses: u.Uses, Created: u.Created, LastUsed: u.LastUsed})
+				break
 			}
 		}
-		out = append(out, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("codes: list: %w", err)
 	}
 	return out, nil
 }

@@ -50,7 +50,10 @@ func repeatable(e AuditEvent) bool {
 	case classDenied:
 		return true
 	case classKeypad:
-		return e.Kind == "refused" || e.Source == "card" || e.Reason == ReasonLockedOut || e.Reason == ReasonUnprovisioned
+		// A card refused for what it is (unknown, disabled...) is a
+		// wrong entry now that cards are credentials; a frame that did
+		// not decode is "refused", like an over-long entry.
+		return e.Kind == "refused" || e.Reason == ReasonLockedOut || e.Reason == ReasonUnprovisioned
 	}
 	return false
 }

@@ -27,10 +27,14 @@ type Card struct {
 
 // KeyEvent is what a keypad reports: a key going down or up, or a card.
 // Wiegand keypads report presses only (Down is true, no release follows).
+// A Wiegand reader also reports each frame it could not decode, with Err
+// set (wrapping ErrWiegandLength, ErrWiegandParity or ErrWiegandKey) and
+// nothing else but Time: the lock refuses it visibly, nothing was read.
 type KeyEvent struct {
-	Key  Key   // 0 when Card is set
+	Key  Key   // 0 when Card or Err is set
 	Down bool  // true on press, false on release
 	Card *Card // non-nil for a card frame
+	Err  error // non-nil for a malformed frame
 	Time time.Time
 }
 

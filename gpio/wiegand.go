@@ -75,8 +75,9 @@ type wiegandBit struct {
 // Run configures the lines (pull-up, falling edge) and sends one event per
 // good frame on events until ctx is cancelled, then returns nil. Keys come
 // as presses only (no release); cards with Card set. Time is when the
-// frame's last bit arrived. Malformed frames are counted (Rejected) and
-// logged, never sent. Run must not be called again before it returns.
+// frame's last bit arrived. Malformed frames are counted (Rejected),
+// logged and sent with Err set and nothing decoded. Run must not be
+// called again before it returns.
 //
 // Each line has its own goroutine that time-stamps each bit as it wakes.
 // Bits are ordered by those times and a frame ends where they are Gap
@@ -179,14 +180,16 @@ func (w *Wiegand) add(ctx context.Context, f *wiegandFrame, b wiegandBit, events
 	return true
 }
 
-// emit decodes a frame and sends its event, or counts and logs it. It
+// emit decodes a frame and sends its event; a malformed frame is
+// counted, logged (its length and fault, never its bits) and sent as an
+// event with Err, so the lock can refuse it where the person stands. It
 // returns ctx.Err() if cancelled while sending.
 func (w *Wiegand) emit(ctx context.Context, f wiegandFrame, events chan<- KeyEvent) error {
 	ev, err := w.decode(f.bits, f.n)
 	if err != nil {
 		w.rejected.Add(1)
 		w.log.Warn("gpio: wiegand: frame rejected", "err", err)
-		return nil
+		ev = KeyEvent{Err: err, Time: f.last}
 	}
 	select {
 	case events <- ev:

@@ -212,6 +212,16 @@ func TestWiegandRun(t *testing.T) {
 			rig.send(t, tt.send)
 			switch {
 			case tt.reject:
+				// The frame is reported refused, nothing decoded from it.
+				select {
+				case ev := <-rig.events:
+					if ev.Err == nil || ev.Card != nil || ev.Key != 0 || ev.Down ||
+						!errors.Is(ev.Err, gpio.ErrWiegandLength) && !errors.Is(ev.Err, gpio.ErrWiegandParity) && !errors.Is(ev.Err, gpio.ErrWiegandKey) {
+						t.Fatalf("got %+v, want a refused frame", ev)
+					}
+				case <-time.After(testWait):
+					t.Fatal("no event for a malformed frame")
+				}
 				// The next good frame must come through alone.
 				rig.send(t, func(ctx context.Context) error { return tx.SendKey(ctx, '1') })
 				expect(t, rig.events, '1', true)

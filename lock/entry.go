@@ -18,6 +18,7 @@ const (
 	modeProgramming             // admin verified: waiting for "1 CODE #", "2 SLOT #", "3 NEW #" or "#"
 	modeSetup                   // setup code verified: waiting for "NEW #"
 	modeConfirm                 // waiting for the same code again and "#"
+	modeEnrol                   // "4 [SLOT] #" taken: waiting for a card at the reader (cards.go)
 )
 
 // op is the programming operation a confirmation completes.
@@ -27,6 +28,7 @@ const (
 	opAddUser  op = '1'
 	opRemove   op = '2'
 	opNewAdmin op = '3'
+	opEnrol    op = '4'
 	opSetup    op = 's'
 )
 
@@ -66,6 +68,7 @@ type entry struct {
 	over  bool // more than MaxDigits were typed
 	op    op
 	first string // the first of two matching entries
+	enrol int    // modeEnrol: the slot of the user the card is for, 0 for a new user
 }
 
 // key feeds one key press. provisioned selects between "* ADMIN #" and
@@ -118,6 +121,9 @@ func (e *entry) submit(provisioned bool) step {
 			return step{kind: stepLeave}
 		}
 		return e.command(code)
+	case modeEnrol:
+		e.mode, e.enrol = modeProgramming, 0 // "#" gives up waiting for the card
+		return step{kind: stepBad, reason: "no-card"}
 	case modeSetup:
 		if code == "" {
 			e.leave()
@@ -148,7 +154,8 @@ func (e *entry) submit(provisioned bool) step {
 	return step{}
 }
 
-// command parses "1 CODE", "2 SLOT" or "3 NEW" typed in programming mode.
+// command parses "1 CODE", "2 SLOT", "3 NEW" or "4 [SLOT]" typed in
+// programming mode.
 func (e *entry) command(s string) step {
 	arg := s[1:]
 	switch op(s[0]) {
@@ -164,6 +171,17 @@ func (e *entry) command(s string) step {
 			return step{kind: stepBad, reason: "bad-slot"}
 		}
 		return step{kind: stepRemove, slot: slot}
+	case opEnrol:
+		slot := 0
+		if arg != "" {
+			n, err := strconv.Atoi(arg)
+			if err != nil || n <= 0 {
+				return step{kind: stepBad, reason: "bad-slot"}
+			}
+			slot = n
+		}
+		e.mode, e.enrol = modeEnrol, slot
+		return step{kind: stepPrompt}
 	}
 	return step{kind: stepBad, reason: "unknown-command"}
 }
@@ -187,7 +205,7 @@ func (e *entry) timeout() { e.clearBuf() }
 // leave returns to idle (programming "#" or 30 s without a key).
 func (e *entry) leave() {
 	e.clearBuf()
-	e.mode, e.first, e.op = modeIdle, "", 0
+	e.mode, e.first, e.op, e.enrol = modeIdle, "", 0, 0
 }
 
 // busy reports whether a half-typed entry is pending.

@@ -58,6 +58,9 @@ type Event struct {
 	Slot     int       // its keypad slot, 0 if none
 	Until    time.Time // end of a lockout
 	UID      int       // D-Bus caller, -1 if none
+	// Credential is the type of the credential involved ("pin" or
+	// "card"), "" if none or not known. Never its digits or numbers.
+	Credential string
 }
 
 // hub fans events out to subscribers. A subscriber that falls behind loses

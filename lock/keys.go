@@ -9,10 +9,8 @@ import (
 
 // onKey runs the keypad protocol for one key event.
 func (c *Core) onKey(ctx context.Context, ev gpio.KeyEvent) {
-	if ev.Card != nil {
-		// Cards have no credentials in the store yet: refuse, visibly.
-		c.emit(Event{Kind: EventDenied, Source: SourceCard, Reason: ReasonUnknown})
-		c.show(gpio.PatternDenied)
+	if ev.Card != nil || ev.Err != nil {
+		c.onCard(ctx, ev) // cards.go
 		return
 	}
 	if !ev.Down {
@@ -48,8 +46,10 @@ func (c *Core) perform(ctx context.Context, st step) {
 	case stepBad:
 		c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: st.reason})
 		c.show(gpio.PatternDenied)
+		c.afterMode()
 	case stepPrompt:
 		c.show(gpio.PatternProgrammingStep)
+		c.afterMode()
 	case stepMismatch:
 		c.emit(Event{Kind: EventRefused, Source: SourceKeypad, Reason: "codes-differ"})
 		c.show(gpio.PatternDenied)
@@ -129,29 +129,39 @@ func (c *Core) afterMode() {
 // verify checks an entry with the store and acts on the verdict.
 func (c *Core) verify(ctx context.Context, st step, now time.Time) {
 	v, err := c.cfg.Codes.Verify(ctx, st.purpose, st.code, now)
+	c.answer(ctx, SourceKeypad, st.purpose, v, err)
+}
+
+// answer acts on the store's verdict on an entry from source (the
+// keypad, or a card at the reader: the same lights, events and bolt).
+func (c *Core) answer(ctx context.Context, source string, purpose Purpose, v Verdict, err error) {
 	if err != nil {
 		c.storeError(err)
-		c.emit(Event{Kind: EventDenied, Source: SourceKeypad, Reason: ReasonError})
+		c.emit(Event{Kind: EventDenied, Source: source, Reason: ReasonError})
 		c.show(gpio.PatternDenied)
 		return
 	}
 	c.clearHealth("codes")
 	c.noteWrongLeft(ctx) // a wrong entry spends one, a grant may forgive
-	if !v.OK {
-		c.denied(v)
+	if v.NonAccess || v.SecondFactor {
+		c.recognised(source, v) // cards.go
 		return
 	}
-	c.entry.verified(st.purpose, true)
-	switch st.purpose {
+	if !v.OK {
+		c.denied(source, v)
+		return
+	}
+	c.entry.verified(purpose, true)
+	switch purpose {
 	case PurposeOpen:
 		// The motor starts before the events are written: the audit log
 		// can wait a few microseconds, the person at the door should not.
 		c.pendingLock = false
-		first := []Event{{Kind: EventGranted, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot}}
+		first := []Event{{Kind: EventGranted, Source: source, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot, Credential: v.Credential}}
 		if v.Duress {
-			first = append(first, Event{Kind: EventDuress, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+			first = append(first, Event{Kind: EventDuress, Source: source, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot, Credential: v.Credential})
 		}
-		c.request(gpio.PosUnlocked, SourceKeypad, -1, first...)
+		c.request(gpio.PosUnlocked, source, -1, first...)
 		c.show(gpio.PatternGranted)
 	case PurposeAdmin:
 		c.emit(Event{Kind: EventProgramming, Source: SourceKeypad, CodeID: v.CodeID, CodeKind: v.Kind})
@@ -166,11 +176,11 @@ func (c *Core) verify(ctx context.Context, st step, now time.Time) {
 	}
 }
 
-func (c *Core) denied(v Verdict) {
-	c.emit(Event{Kind: EventDenied, Source: SourceKeypad, Reason: v.Reason, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot})
+func (c *Core) denied(source string, v Verdict) {
+	c.emit(Event{Kind: EventDenied, Source: source, Reason: v.Reason, CodeID: v.CodeID, CodeKind: v.Kind, Slot: v.Slot, Credential: v.Credential})
 	if v.Lockout {
 		c.update(func(s *Status) { s.LockedOutUntil = v.Until })
-		c.emit(Event{Kind: EventLockout, Source: SourceKeypad, Until: v.Until})
+		c.emit(Event{Kind: EventLockout, Source: source, Until: v.Until})
 		c.setLockout(v.Until)
 		c.show(gpio.PatternLockedOut)
 		c.idleBackground()

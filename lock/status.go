@@ -38,7 +38,7 @@ type Status struct {
 	HasDoor        bool
 	Provisioned    bool
 	LockedOutUntil time.Time
-	Mode           string            // keypad mode: idle, programming, setup, confirm
+	Mode           string            // keypad mode: idle, programming, setup, confirm, enrol
 	LastKey        time.Time         // when a key was last pressed; zero: none since start
 	Health         map[string]string // subsystem -> problem; empty when healthy
 	// RelockAt is when the auto-relock (or a strike's pulse) locks the
@@ -101,6 +101,8 @@ func modeName(m mode) string {
 		return "setup"
 	case modeConfirm:
 		return "confirm"
+	case modeEnrol:
+		return "enrol"
 	}
 	return "idle"
 }

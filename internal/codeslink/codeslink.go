@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lockd.dev/lockd/codes"
+	"lockd.dev/lockd/gpio"
 	"lockd.dev/lockd/lock"
 )
 
@@ -16,12 +17,26 @@ import (
 // of Purpose and Verdict but not the types.
 type Codes struct{ *codes.Store }
 
-var _ lock.Codes = Codes{}
+var (
+	_ lock.Codes = Codes{}
+	_ lock.Cards = Codes{}
+)
 
 // Verify checks a keypad entry.
 func (c Codes) Verify(ctx context.Context, p lock.Purpose, code string, now time.Time) (lock.Verdict, error) {
 	v, err := c.Store.Verify(ctx, codes.Purpose(p), code, now)
 	return lock.Verdict(v), err
+}
+
+// VerifyCard checks a card presented at the reader.
+func (c Codes) VerifyCard(ctx context.Context, card gpio.Card, now time.Time) (lock.Verdict, error) {
+	v, err := c.Store.VerifyCard(ctx, codes.Card(card), now)
+	return lock.Verdict(v), err
+}
+
+// EnrolCard enrols a card presented in programming mode.
+func (c Codes) EnrolCard(ctx context.Context, slot int, card gpio.Card, now time.Time) (int, error) {
+	return c.Store.EnrolCard(ctx, slot, codes.Card(card), now)
 }
 
 // AuditEvent turns a lock event into an audit-log entry.
@@ -30,6 +45,12 @@ func AuditEvent(e lock.Event) codes.AuditEvent {
 		CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
 	if !e.Until.IsZero() {
 		a.Details = map[string]string{"until": e.Until.UTC().Format(time.RFC3339)}
+	}
+	if e.Credential != "" {
+		if a.Details == nil {
+			a.Details = map[string]string{}
+		}
+		a.Details[codes.DetailCredential] = e.Credential
 	}
 	return a
 }
