@@ -67,21 +67,16 @@ func (w *world) keys(s string) (last time.Time, retyped int, err error) {
 		if err != nil || fate == frameWhole {
 			return last, retyped, err
 		}
-		if fate == frameUnsure && at == len(keys)-1 && keys[at] == '#' {
-			time.Sleep(entryVerdict)
-			if countEvents() > events {
-				return last, retyped, nil // lockd judged the entry: it got the #
-			}
+		// Either lockd's entry times out meanwhile, or lockd got a last #
+		// and judged the entry, which it signals at once.
+		time.Sleep(entryTimeout)
+		if fate == frameUnsure && at == len(keys)-1 && keys[at] == '#' && countEvents() > events {
+			return last, retyped, nil
 		}
 		retyped++
-		time.Sleep(entryTimeout)
 	}
 	return last, retyped, fmt.Errorf("e2e-guest: board: keys: %d tries, none whole", wiegandTries)
 }
-
-// entryVerdict is ample time for lockd to judge a submitted entry and
-// signal it (granted, denied, ...): milliseconds, even emulated.
-const entryVerdict = 2 * time.Second
 
 // countEvents counts lockd's Events so far (e2e-guest watch appends each
 // to eventsFile).
