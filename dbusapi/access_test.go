@@ -37,11 +37,18 @@ func mutators(id uint32) []mutator {
 		{wire.Codes1, "Add", []string{"ssa{sv}", "guest", "3691", "1", "kind", "s", "one-time"},
 			[]string{"'guest'", "'3691'", "{'kind': <'one-time'>}"}, ""},
 		{wire.Codes1, "SetEnabled", []string{"ub", sid, "false"}, []string{sid, "false"}, ""},
+		{wire.Users1, "AddUser", []string{"sa{sv}", "nurse", "1", "kind", "s", "non-access"},
+			[]string{"'nurse'", "{'kind': <'non-access'>}"}, ""},
+		{wire.Users1, "AddCredential", []string{"ussa{sv}", sid, "card", "7:77", "0"}, []string{sid, "'card'", "'7:77'", "{}"}, ""},
+		{wire.Users1, "SetUserEnabled", []string{"ub", sid, "true"}, []string{sid, "true"}, ""},
+		{wire.Users1, "RemoveCredential", []string{"u", "999"}, []string{"999"}, wire.ErrInvalidArgs},
+		{wire.Users1, "RemoveUser", []string{"u", "999"}, []string{"999"}, wire.ErrInvalidArgs},
 		{wire.Codes1, "Remove", []string{"u", sid}, []string{sid}, ""},
 		{wire.Codes1, "ResetLockout", nil, nil, ""},
 		{wire.Simulator1, "Press", []string{"s", "*"}, []string{"'*'"}, ""},
 		{wire.Simulator1, "SetDoor", []string{"b", "false"}, []string{"false"}, ""},
 		{wire.Simulator1, "SetJam", []string{"b", "false"}, []string{"false"}, ""},
+		{wire.Simulator1, "PresentCard", []string{"uu", "1", "2"}, []string{"1", "2"}, ""},
 		// Install needs a descriptor, which neither busctl nor gdbus
 		// passes: update1_bus_test.go and TestUpdate1RealInstall call it.
 		{wire.Update1, "Approve", nil, nil, wire.ErrNothingPending},
@@ -116,9 +123,12 @@ func TestPolicy(t *testing.T) {
 		if res.OK() || !strings.Contains(res.Stderr, wire.ErrAccessDenied) {
 			t.Errorf("%s: dbus-send Unlock: %v %q, want %s", u, res.Err, res.Output(), wire.ErrAccessDenied)
 		}
-		// The code list is for admins only.
+		// The code and user lists are for admins only.
 		if res := r.call(t, u, wire.Codes1, "List"); res.OK() {
 			t.Errorf("%s: List allowed: %s", u, res.Stdout)
+		}
+		if res := r.call(t, u, wire.Users1, "ListUsers"); res.OK() {
+			t.Errorf("%s: ListUsers allowed: %s", u, res.Stdout)
 		}
 	}
 	if diff := cmp.Diff(before, r.snapshot(t)); diff != "" {
@@ -248,6 +258,7 @@ func TestLockdChecksReads(t *testing.T) {
 		readers bool // group lockd may
 	}{
 		{"Codes1.List", []string{"call", wire.BusName, string(wire.ObjectPath), wire.Codes1, "List"}, false},
+		{"Users1.ListUsers", []string{"call", wire.BusName, string(wire.ObjectPath), wire.Users1, "ListUsers"}, false},
 		{"Codes1.Log", []string{"call", wire.BusName, string(wire.ObjectPath), wire.Codes1, "Log", "tu", "0", "10"}, true},
 		{"Properties.GetAll", []string{"call", wire.BusName, string(wire.ObjectPath), "org.freedesktop.DBus.Properties", "GetAll", "s", wire.Lock1}, true},
 		{"Properties.Get", []string{"get-property", wire.BusName, string(wire.ObjectPath), wire.Lock1, wire.PropState}, true},
@@ -285,7 +296,7 @@ func TestLockdChecksReads(t *testing.T) {
 			denied += n
 		}
 	}
-	if want := 2*1 + 4 + 1 + 1; denied != want { // List twice, nobody's four others, then the two gdbus calls
+	if want := 2*2 + 4 + 1 + 1; denied != want { // List and ListUsers twice, nobody's four others, then the two gdbus calls
 		t.Errorf("%d denials audited, want %d", denied, want)
 	}
 }

@@ -80,8 +80,24 @@ func setOption(o *codes.AddOptions, key string, v dbus.Variant) *dbus.Error {
 		default:
 			o.Uses = int(u)
 		}
+	case wire.OptTwoFactor:
+		b, ok := v.Value().(bool)
+		if !ok {
+			err = wrongType(key, "b", v)
+		}
+		o.TwoFactor = b
+	case wire.OptExpireAfter:
+		u, ok := v.Value().(uint32)
+		switch {
+		case !ok:
+			err = wrongType(key, "u", v)
+		case u < 1 || time.Duration(u)*time.Minute > codes.MaxExpireAfter:
+			err = fmt.Errorf("option %s: minutes, 1 to %d", key, int(codes.MaxExpireAfter/time.Minute))
+		default:
+			o.ExpireAfter = time.Duration(u) * time.Minute
+		}
 	default:
-		return invalidArgs("unknown option %.40q: want one of kind, weekdays, from, until, valid_from, valid_until, uses", key)
+		return invalidArgs("unknown option %.40q: want one of kind, weekdays, from, until, valid_from, valid_until, uses, two_factor, expire_after", key)
 	}
 	if err != nil {
 		return invalidArgs("%v", err)

@@ -40,8 +40,8 @@ func (c codes1) SetAdminCode(msg dbus.Message, code string) *dbus.Error {
 func (c codes1) Add(msg dbus.Message, label, code string, options map[string]dbus.Variant) (uint32, *dbus.Error) {
 	var id uint32
 	derr := c.s.change(msg, "Add", func(ctx context.Context) (codes.AuditEvent, *dbus.Error) {
-		if len(label) > codes.MaxLabel || strings.IndexByte(label, 0) >= 0 {
-			return codes.AuditEvent{}, invalidArgs("label: at most %d bytes of printable UTF-8", codes.MaxLabel)
+		if derr := checkLabel(label); derr != nil {
+			return codes.AuditEvent{}, derr
 		}
 		if derr := checkCode(code); derr != nil {
 			return codes.AuditEvent{}, derr
@@ -109,13 +109,18 @@ func (c codes1) ResetLockout(msg dbus.Message) *dbus.Error {
 // is audited when fn fails (a refusal that counts, a colliding code, the
 // store audits itself).
 func (s *Service) change(msg dbus.Message, method string, fn func(context.Context) (codes.AuditEvent, *dbus.Error)) *dbus.Error {
+	return s.changeIn(msg, wire.Codes1, method, fn)
+}
+
+// changeIn is change for a method of iface.
+func (s *Service) changeIn(msg dbus.Message, iface, method string, fn func(context.Context) (codes.AuditEvent, *dbus.Error)) *dbus.Error {
 	sender, derr := s.begin(msg)
 	if derr != nil {
 		return derr
 	}
 	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, wire.Codes1+"."+method)
+	uid, derr := s.authorize(ctx, sender, iface+"."+method)
 	if derr != nil {
 		return derr
 	}
@@ -146,7 +151,7 @@ func (s *Service) change(msg dbus.Message, method string, fn func(context.Contex
 // lockEvent is a Codes1 change as the lock core's event.
 func lockEvent(e codes.AuditEvent) lock.Event {
 	return lock.Event{Kind: e.Kind, Time: e.Time, Source: e.Source, Reason: e.Reason,
-		CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID}
+		CodeID: e.CodeID, CodeKind: e.CodeKind, Slot: e.Slot, UID: e.UID, Credential: e.Details[codes.DetailCredential]}
 }
 
 // find returns the code with that id, or InvalidArgs.

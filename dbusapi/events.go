@@ -47,6 +47,7 @@ type fact struct {
 	slot     int
 	uid      int
 	until    time.Time
+	cred     string // credential type
 }
 
 func (f fact) details() map[string]dbus.Variant {
@@ -72,19 +73,22 @@ func (f fact) details() map[string]dbus.Variant {
 	if !f.until.IsZero() {
 		d[wire.KeyUntil] = dbus.MakeVariant(micros(f.until))
 	}
+	if f.cred != "" {
+		d[wire.KeyCredential] = dbus.MakeVariant(f.cred)
+	}
 	return d
 }
 
 func lockEventDetails(e lock.Event) map[string]dbus.Variant {
 	return fact{time: e.Time, source: e.Source, reason: e.Reason, codeID: e.CodeID,
-		codeKind: e.CodeKind, slot: e.Slot, uid: e.UID, until: e.Until}.details()
+		codeKind: e.CodeKind, slot: e.Slot, uid: e.UID, until: e.Until, cred: e.Credential}.details()
 }
 
 // auditDetails describes an audit entry: as an Event's details, and with
 // kind (and extra details) as a Codes1.Log entry.
 func auditDetails(e codes.AuditEvent) map[string]dbus.Variant {
 	d := fact{time: e.Time, source: e.Source, reason: e.Reason, codeID: e.CodeID,
-		codeKind: e.CodeKind, slot: e.Slot, uid: e.UID}.details()
+		codeKind: e.CodeKind, slot: e.Slot, uid: e.UID, cred: e.Details[codes.DetailCredential]}.details()
 	if len(e.Details) > 0 {
 		d[wire.KeyDetails] = dbus.MakeVariant(e.Details)
 	}

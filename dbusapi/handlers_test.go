@@ -213,7 +213,7 @@ func TestNewTypedNil(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Codes != nil || s.cfg.Sim != nil || s.cfg.Updater != nil || len(s.objects()) != 2 {
+	if s.cfg.Codes != nil || s.cfg.Sim != nil || s.cfg.Updater != nil || len(s.objects()) != 3 {
 		t.Errorf("typed nils kept: codes %v, sim %v, updater %v, %d interfaces", s.cfg.Codes, s.cfg.Sim, s.cfg.Updater, len(s.objects()))
 	}
 	var core *lock.Core

@@ -40,6 +40,8 @@ const xmlComment = `<!--
   lockd's D-Bus interfaces: bus name io.lockd.Lock1, object /io/lockd/Lock1.
   Generated from package dbusapi (go test ./dbusapi -run XML -update).
   io.lockd.Simulator1 exists only in the simulation (lockd with the sim flag).
+  Simulator1.PresentCard sends a 26-bit card frame (34-bit when the
+  facility is over 255) through the simulated reader.
 
   Lock1.Event details and Codes1.Log entries (a{sv}; a key is there only
   when it applies, uid always): time t (µs since the epoch), source s,
@@ -49,8 +51,22 @@ const xmlComment = `<!--
   weekdays s + from s + until s (HH:MM, scheduled codes), valid_from t,
   valid_until t, uses_left u (limited codes), last_used t.
   Codes1.Add options: kind s, weekdays s or as, from s, until s (HH:MM
-  local time), valid_from t, valid_until t (µs since the epoch), uses u.
-  Nothing lockd sends ever holds code digits or digests.
+  local time), valid_from t, valid_until t (µs since the epoch), uses u,
+  two_factor b, expire_after u (minutes, kind after-first-use).
+  Events and Log entries about a credential add credential s (pin, card).
+
+  io.lockd.Users1: a user (what Codes1 calls a code: kind, keypad slot,
+  label, schedule, uses) holds credentials: PINs and Wiegand cards.
+  AddUser takes Codes1.Add's options. AddCredential type pin (secret: the
+  digits) or card (secret: FACILITY:NUMBER in decimal; option bits u, 26
+  or 34, default 26 unless the facility needs 16 bits); a secret already
+  stored, or a PIN that starts or ends a stored one, is refused and
+  counts as a wrong entry. ListUsers: (id, label, details, credentials
+  (id, type, created t)); details as Codes1.List's plus two_factor b,
+  expire_after u, first_used t. Codes1 sees a user holding PINs as one
+  code (its first PIN's id); its Remove and SetEnabled act on the user.
+  Every Users1 method and read is for root and lockd-admin only.
+  Nothing lockd sends ever holds code digits, card numbers or digests.
 
   io.lockd.Update1 exists only when lockd has an updater. Install and
   InstallWithOptions take a descriptor of the bundle, a regular file the

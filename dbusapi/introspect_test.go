@@ -73,8 +73,8 @@ func TestXMLFileMatchesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := lockdInterfaces(t, string(file))
-	if len(want) != 4 {
-		t.Fatalf("%s has %d io.lockd interfaces, want Lock1, Codes1, Update1, Simulator1", xmlFile, len(want))
+	if len(want) != 5 {
+		t.Fatalf("%s has %d io.lockd interfaces, want Lock1, Codes1, Users1, Update1, Simulator1", xmlFile, len(want))
 	}
 	for _, c := range []struct {
 		name string

@@ -173,6 +173,7 @@ func interfaces(s *Service, sim, update bool) []object {
 	objs := []object{
 		{lock1Spec(), lock1{s}},
 		{codes1Spec(), codes1{s}},
+		{users1Spec(), users1{s}},
 	}
 	if update {
 		objs = append(objs, object{update1Spec(), update1{s}})

@@ -76,6 +76,7 @@ func sim1Spec() introspect.Interface {
 			{Name: "Press", Args: []introspect.Arg{in("keys", "s")}},
 			{Name: "SetDoor", Args: []introspect.Arg{in("open", "b")}},
 			{Name: "SetJam", Args: []introspect.Arg{in("jammed", "b")}},
+			{Name: "PresentCard", Args: []introspect.Arg{in("facility", "u"), in("number", "u")}},
 		},
 	}
 }

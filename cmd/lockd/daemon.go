@@ -203,8 +203,9 @@ func openCodes(ctx context.Context, dir string, cfg config.Config, log *slog.Log
 			Budget:    cfg.Codes.LockoutBudget,
 			Refill:    time.Duration(cfg.Codes.LockoutRefill) * time.Second,
 		},
-		Retention:   cfg.Codes.Retention,
-		ClockSynced: clockSynced(cfg.Codes.ClockSyncFile),
+		Retention:       cfg.Codes.Retention,
+		ClockSynced:     clockSynced(cfg.Codes.ClockSyncFile),
+		TwoFactorWindow: time.Duration(cfg.Codes.TwoFactorWindow) * time.Second,
 	})
 	if err != nil {
 		log.Error("code store unavailable: keypad closed", "err", err)

@@ -26,14 +26,17 @@ type BoardConfig struct {
 type Board struct {
 	Matrix  *Matrix  // nil with a Wiegand keypad
 	Wiegand *Wiegand // nil with a matrix keypad
-	Motor   *Motor   // nil with a strike
-	Strike  *Strike  // nil with a motor
-	Door    *Door
-	Tamper  *Switch // the case's tamper switch, to ground
-	Power   *Switch // the supply's power-good line, to ground while mains is present
-	Green   *Output
-	Red     *Output
-	Buzzer  *Output
+	// Reader is a Wiegand card reader beside the matrix keypad (pins
+	// RD_D0, RD_D1); nil with a Wiegand keypad, which reads cards itself.
+	Reader *Wiegand
+	Motor  *Motor  // nil with a strike
+	Strike *Strike // nil with a motor
+	Door   *Door
+	Tamper *Switch // the case's tamper switch, to ground
+	Power  *Switch // the supply's power-good line, to ground while mains is present
+	Green  *Output
+	Red    *Output
+	Buzzer *Output
 
 	pins   map[string]*Pin
 	layout string
@@ -58,6 +61,9 @@ func NewBoard(cfg BoardConfig) (*Board, error) {
 			return nil, err
 		}
 		b.Matrix, b.layout = m, layout
+		b.Reader = NewWiegand()
+		b.add("RD_D0", b.Reader.D0())
+		b.add("RD_D1", b.Reader.D1())
 		for i, p := range m.RowPins() {
 			b.add(fmt.Sprintf("KP_ROW%d", i), p)
 		}

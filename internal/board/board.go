@@ -27,6 +27,7 @@ type Hardware struct {
 	Motor      *gpio.Motor   // nil with a strike
 	Strike     *gpio.Strike  // nil with a motor
 	Door       *gpio.Door    // nil without a door sensor
+	Reader     *gpio.Wiegand // a card reader beside the matrix keypad; nil without one
 	Indicators *gpio.Indicators
 }
 
@@ -82,6 +83,10 @@ func Build(c config.Config, lookup Lookup, log *slog.Logger) (*Hardware, error) 
 		lockP, unlockP = pin("bolt.lock_pin", c.Bolt.LockPin), pin("bolt.unlock_pin", c.Bolt.UnlockPin)
 		limL, limU = pin("bolt.limit_locked", c.Bolt.LimitLocked), pin("bolt.limit_unlocked", c.Bolt.LimitUnlocked)
 	}
+	var rd0, rd1 pgpio.PinIO
+	if c.Keypad.Type != "wiegand" && c.Keypad.ReaderD0 != "" {
+		rd0, rd1 = pin("keypad.reader_d0", c.Keypad.ReaderD0), pin("keypad.reader_d1", c.Keypad.ReaderD1)
+	}
 	door := optional("door.pin", c.Door.Pin)
 	green := optional("indicators.led_green", c.Indicators.Green)
 	red := optional("indicators.led_red", c.Indicators.Red)
@@ -99,6 +104,9 @@ func Build(c config.Config, lookup Lookup, log *slog.Logger) (*Hardware, error) 
 			Debounce: time.Duration(c.Keypad.DebounceMS) * time.Millisecond,
 			Logger:   log,
 		})
+	}
+	if err == nil && rd0 != nil {
+		h.Reader, err = gpio.NewWiegand(rd0, rd1, gpio.WiegandOptions{Logger: log})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("board: keypad: %w", err)
@@ -153,6 +161,9 @@ func SimConfig(c config.Config, rows, cols int) config.Config {
 		c.Keypad.Cols = append(c.Keypad.Cols, fmt.Sprintf("KP_COL%d", i))
 	}
 	c.Keypad.D0, c.Keypad.D1 = "WG_D0", "WG_D1"
+	if c.Keypad.Type != "wiegand" {
+		c.Keypad.ReaderD0, c.Keypad.ReaderD1 = "RD_D0", "RD_D1" // sim.Board's reader beside its matrix
+	}
 	c.Bolt.LockPin, c.Bolt.UnlockPin = "MOTOR_LOCK", "MOTOR_UNLOCK"
 	c.Bolt.LimitLocked, c.Bolt.LimitUnlocked = "LIMIT_LOCKED", "LIMIT_UNLOCKED"
 	c.Bolt.LimitLowOn, c.Bolt.MotorLowOn = true, false
@@ -162,12 +173,16 @@ func SimConfig(c config.Config, rows, cols int) config.Config {
 	return c
 }
 
-// Keypad returns whichever keypad driver was built.
+// Keypad returns whichever keypad driver was built, joined with the card
+// reader beside it when there is one (reader.go).
 func (h *Hardware) Keypad() interface {
 	Run(context.Context, chan<- gpio.KeyEvent) error
 } {
 	if h.Wiegand != nil {
 		return h.Wiegand
+	}
+	if h.Reader != nil {
+		return inputs{h.Matrix, h.Reader}
 	}
 	return h.Matrix
 }

@@ -54,6 +54,10 @@ type Keypad struct {
 	DebounceMS int      `toml:"debounce_ms"`
 	D0         string   `toml:"d0"` // Wiegand data 0
 	D1         string   `toml:"d1"` // Wiegand data 1
+	// ReaderD0 and ReaderD1 are a Wiegand card reader beside a matrix
+	// keypad: both or neither ("" = no reader).
+	ReaderD0 string `toml:"reader_d0"`
+	ReaderD1 string `toml:"reader_d1"`
 }
 
 // Bolt is the [bolt] table.
@@ -101,6 +105,9 @@ type Codes struct {
 	// honoured (systemd-timesyncd touches /run/systemd/timesync/synchronized
 	// once the clock is synchronised).
 	ClockSyncFile string `toml:"clock_sync_file"`
+	// TwoFactorWindow is how many seconds a two-factor user's card waits
+	// for the user's PIN.
+	TwoFactorWindow int `toml:"two_factor_window"`
 }
 
 // Update is the [update] table of DESIGN.md.
@@ -131,7 +138,7 @@ func Default() Config {
 		Keypad: Keypad{Type: "matrix", DebounceMS: 20},
 		Bolt:   Bolt{Type: "motor", TravelMS: 4000, LimitLowOn: true, Pulse: 5},
 		Door:   Door{ClosedLow: true, DebounceMS: 50},
-		Codes:  Codes{LockoutAfter: 5, LockoutBase: 30, LockoutMax: 3600, LockoutBudget: 10, LockoutRefill: 3600, Retention: 10000},
+		Codes:  Codes{LockoutAfter: 5, LockoutBase: 30, LockoutMax: 3600, LockoutBudget: 10, LockoutRefill: 3600, Retention: 10000, TwoFactorWindow: 20},
 		Update: Update{
 			Keys: "/etc/lockd/keys", Bootloader: "uboot", FwEnvConfig: "/etc/fw_env.config",
 			SlotA: "/dev/mmcblk0p2", SlotB: "/dev/mmcblk0p3", Cmdline: "/proc/cmdline",
@@ -269,6 +276,12 @@ func (c *Config) Check() error {
 	}
 	if c.Codes.Retention < 100 {
 		bad("codes.audit_retention", "must be at least 100, not %d", c.Codes.Retention)
+	}
+	if c.Codes.TwoFactorWindow < 5 || c.Codes.TwoFactorWindow > 300 {
+		bad("codes.two_factor_window", "must be 5..300 seconds, not %d", c.Codes.TwoFactorWindow)
+	}
+	if (c.Keypad.ReaderD0 == "") != (c.Keypad.ReaderD1 == "") || (c.Keypad.ReaderD0 != "" && c.Keypad.Type != "matrix") {
+		bad("keypad.reader_d0", "a card reader beside the keypad needs reader_d0 and reader_d1, and a matrix keypad (a Wiegand keypad reads cards itself)")
 	}
 	if c.Codes.TimeZone != "" {
 		if _, err := time.LoadLocation(c.Codes.TimeZone); err != nil {
