@@ -68,6 +68,8 @@ func (c *Core) onCard(ctx context.Context, ev gpio.KeyEvent) {
 	case c.entry.mode != modeIdle:
 		c.emit(Event{Kind: EventRefused, Source: SourceCard, Reason: ReasonBusy})
 		c.show(gpio.PatternDenied)
+	case c.privacyRefuses(SourceCard):
+		// refused unseen, uncounted (mode.go)
 	default:
 		v, err := cards.VerifyCard(ctx, *ev.Card, now)
 		c.answer(ctx, SourceCard, PurposeOpen, v, err)

@@ -122,7 +122,7 @@ func TestCardsCountLikeCodes(t *testing.T) {
 		}
 		r.c.StepCard(&rigCard, nil)
 	})
-	want := []string{"denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown", "lockout", "denied:locked-out"}
+	want := []string{"denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown", "lockout", "alarm", "denied:locked-out"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("lockout by cards (-want +got):\n%s", d)
 	}

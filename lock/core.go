@@ -19,6 +19,14 @@ type Config struct {
 	Codes     Codes     // required
 	Door      Door      // optional: no door sensor
 	Indicator Indicator // optional: no LEDs or buzzer
+	// States keeps the operating mode and the alarms (optional: without
+	// it the mode stays normal and alarms last until a restart).
+	States StateStore
+	// Tamper and Power are the optional alarm inputs (alarm.go).
+	Tamper, Power AlarmInput
+	// DoorAjar raises the ajar alarm when the door stays open this long;
+	// 0 is off.
+	DoorAjar time.Duration
 
 	// AutoRelock locks the bolt this long after the door closed behind an
 	// unlock (or after the unlock, when the door stays closed). 0 is off.
@@ -51,6 +59,7 @@ type Core struct {
 
 	reqs     chan request
 	refresh  chan refreshReq
+	calls    chan loopCall // SetOperatingMode, AcknowledgeAlarm (mode.go)
 	boltDone chan moveResult
 	ready    chan struct{}
 	beat     atomic.Int64 // unix nanoseconds of the last loop turn
@@ -72,6 +81,7 @@ type Core struct {
 	modeT       clock.Timer
 	relockT     clock.Timer
 	lockoutT    clock.Timer
+	ma          alarms // alarm.go
 }
 
 // New checks cfg and returns a core ready to Run.
@@ -79,7 +89,7 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Keypad == nil || cfg.Bolt == nil || cfg.Codes == nil {
 		return nil, errors.New("lock: keypad, bolt and code store are required")
 	}
-	if cfg.AutoRelock < 0 || cfg.Pulse < 0 {
+	if cfg.AutoRelock < 0 || cfg.Pulse < 0 || cfg.DoorAjar < 0 {
 		return nil, errors.New("lock: negative relock time")
 	}
 	if cfg.EntryTimeout <= 0 {
@@ -100,6 +110,7 @@ func New(cfg Config) (*Core, error) {
 		clk:      cfg.Clock,
 		reqs:     make(chan request),
 		refresh:  make(chan refreshReq),
+		calls:    make(chan loopCall),
 		boltDone: make(chan moveResult, 1),
 		ready:    make(chan struct{}),
 	}
@@ -174,12 +185,14 @@ func (c *Core) Run(ctx context.Context) error {
 		}()
 	}
 
+	tamper, power := c.runInputs(ctx, &wg)
 	c.start(ctx)
 	close(c.ready)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		c.touch()
+		c.syncAlarms()
 		select {
 		case <-ctx.Done():
 			c.shutdown()
@@ -198,6 +211,15 @@ func (c *Core) Run(ctx context.Context) error {
 			c.onMoved(r)
 		case r := <-c.reqs:
 			r.reply <- c.onRequest(r)
+		case k := <-c.calls:
+			k.reply <- k.fn()
+		case on := <-tamper:
+			c.ma.tamper = on
+		case on := <-power:
+			c.ma.power = on
+		case <-timerC(c.ma.ajarT):
+			c.ma.ajarT = nil
+			c.ma.ajar = true
 		case r := <-c.refresh:
 			c.emitAll(r.events)
 			c.refreshCodes(ctx)
@@ -247,6 +269,9 @@ func (c *Core) start(ctx context.Context) {
 		s.DoorOpen = open
 		s.HasDoor = c.cfg.Door != nil
 	})
+	c.loadMode(ctx)
+	c.loadAlarms(ctx)
+	c.modeFollowsBolt(stateOf(pos), SourceStart)
 	if pos == gpio.PosUnknown {
 		c.emit(Event{Kind: EventPositionUnsure, Source: SourceStart,
 			Reason: "limit switches do not show the bolt at either end; not moving it"})
@@ -295,12 +320,14 @@ func (c *Core) idleBackground() {
 		c.background(gpio.PatternProgramming)
 	case !s.Provisioned:
 		c.background(gpio.PatternUnprovisioned)
+	case c.unacknowledged():
+		c.background(gpio.PatternAlarmActive)
 	case len(s.Health) > 0:
 		// A subsystem needs a person (D-Bus down, an update rolled
 		// back): the LEDs say so until it is resolved.
 		c.background(gpio.PatternError)
 	default:
-		c.background(gpio.PatternIdle)
+		c.background(modeBackground(s.OperatingMode))
 	}
 	c.shownHealth = len(s.Health) > 0
 }
@@ -350,6 +377,7 @@ func (c *Core) poll() {
 	}
 	c.update(func(s *Status) { s.State = st })
 	c.emit(Event{Kind: EventPositionChange, Source: SourceManual, Reason: "bolt now " + string(st)})
+	c.modeFollowsBolt(st, SourceManual)
 	c.stopRelock()
 	if st == StateUnlocked {
 		c.armRelock()
@@ -366,7 +394,7 @@ func (c *Core) shutdown() {
 	if err := c.cfg.Bolt.Stop(); err != nil {
 		c.log.Error("lock: stop bolt", "err", err)
 	}
-	for _, t := range []*clock.Timer{&c.entryT, &c.modeT, &c.relockT, &c.lockoutT} {
+	for _, t := range []*clock.Timer{&c.entryT, &c.modeT, &c.relockT, &c.lockoutT, &c.ma.ajarT} {
 		stopTimer(t)
 	}
 	c.entry.leave()
@@ -379,12 +407,15 @@ func (c *Core) onDoor(open bool) {
 	c.update(func(s *Status) { s.DoorOpen = open })
 	if open {
 		c.emit(Event{Kind: EventDoorOpen, Source: SourceDoor})
+		c.raiseForced()
+		c.armAjar()
 		if c.cfg.Pulse == 0 {
 			c.stopRelock()
 		}
 		return
 	}
 	c.emit(Event{Kind: EventDoorClosed, Source: SourceDoor})
+	c.doorClosed()
 	if c.pendingLock {
 		c.pendingLock = false
 		c.request(gpio.PosLocked, SourceDoor, -1)

@@ -29,6 +29,8 @@ const (
 	opRemove   op = '2'
 	opNewAdmin op = '3'
 	opEnrol    op = '4'
+	opAckAlarm op = '8' // "8 #": acknowledge every listed alarm
+	opOpMode   op = '9' // "9 N #": operating mode N, in Matter's order (mode.go)
 	opSetup    op = 's'
 )
 
@@ -47,6 +49,8 @@ const (
 	stepMismatch                 // the confirmation differed
 	stepBad                      // malformed entry: refused with reason
 	stepLeave                    // left programming or setup
+	stepOpMode                   // set the operating mode
+	stepAckAlarm                 // acknowledge every listed alarm
 )
 
 // step is the result of one key.
@@ -56,6 +60,7 @@ type step struct {
 	code    string
 	slot    int
 	reason  string
+	opMode  OperatingMode // stepOpMode
 }
 
 // entry is the keypad protocol of DESIGN.md as a pure state machine: keys
@@ -182,6 +187,17 @@ func (e *entry) command(s string) step {
 		}
 		e.mode, e.enrol = modeEnrol, slot
 		return step{kind: stepPrompt}
+	case opOpMode:
+		n, err := strconv.Atoi(arg)
+		if err != nil || len(arg) != 1 || n >= len(operatingModes) {
+			return step{kind: stepBad, reason: "bad-mode"}
+		}
+		return step{kind: stepOpMode, opMode: operatingModes[n]}
+	case opAckAlarm:
+		if arg != "" {
+			return step{kind: stepBad, reason: "unknown-command"}
+		}
+		return step{kind: stepAckAlarm}
 	}
 	return step{kind: stepBad, reason: "unknown-command"}
 }

@@ -35,6 +35,38 @@ func (nopKeypad) Run(ctx context.Context, _ chan<- gpio.KeyEvent) error { <-ctx.
 
 var fuzzKeys = []byte("0123456789*#A")
 
+// typeFuzz types in: bytes that are key characters are those keys, others
+// map onto keys; bytes >= 250 are pauses long enough for the entry and
+// programming timeouts.
+func typeFuzz(c *lock.Core, clk *clocktest.Fake, in []byte) {
+	for _, b := range in {
+		if b >= 250 {
+			clk.Advance(time.Duration(b-249) * 3 * time.Second)
+			c.StepTimers()
+			continue
+		}
+		k := b
+		if !bytes.ContainsRune(fuzzKeys, rune(b)) {
+			k = fuzzKeys[int(b)%len(fuzzKeys)]
+		}
+		c.StepKeys(string(k))
+	}
+}
+
+// granted counts the entries that opened, and says whether the admin
+// code was accepted.
+func granted(codes *locktest.Codes) (grants int, admin bool) {
+	for _, v := range codes.Verified {
+		switch {
+		case v.Verdict.OK && v.Purpose == lock.PurposeOpen:
+			grants++
+		case v.Verdict.OK && v.Purpose == lock.PurposeAdmin:
+			admin = true
+		}
+	}
+	return grants, admin
+}
+
 // FuzzKeypadSequence types arbitrary key sequences (bytes that are key
 // characters are those keys, others map onto keys; bytes >= 250 are pauses
 // long enough for the entry and programming timeouts) and checks that the bolt is never
@@ -50,30 +82,8 @@ func FuzzKeypadSequence(f *testing.F) {
 		}
 		codes := locktest.NewCodes("135790", "2580")
 		c, bolt, clk := stepCore(t, codes)
-		for _, b := range in {
-			if b >= 250 {
-				clk.Advance(time.Duration(b-249) * 3 * time.Second)
-				c.StepTimers()
-				continue
-			}
-			k := b
-			if !bytes.ContainsRune(fuzzKeys, rune(b)) {
-				k = fuzzKeys[int(b)%len(fuzzKeys)]
-			}
-			c.StepKeys(string(k))
-		}
-		grants, admin := 0, false
-		for _, v := range codes.Verified {
-			if !v.Verdict.OK {
-				continue
-			}
-			switch v.Purpose {
-			case lock.PurposeOpen:
-				grants++
-			case lock.PurposeAdmin:
-				admin = true
-			}
-		}
+		typeFuzz(c, clk, in)
+		grants, admin := granted(codes)
 		if _, unlocks := bolt.Counts(); unlocks > grants {
 			t.Fatalf("bolt unlocked %d times with %d granted entries", unlocks, grants)
 		}

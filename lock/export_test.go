@@ -13,6 +13,7 @@ import (
 func (c *Core) Prime(ctx context.Context) {
 	c.runCtx = ctx
 	c.start(ctx)
+	c.syncAlarms()
 }
 
 // StepKeys feeds key presses and completes every bolt movement before the
@@ -40,6 +41,9 @@ func (c *Core) StepTimers() {
 		case <-timerC(c.lockoutT):
 			c.lockoutT = nil
 			c.checkLockout(c.runCtx)
+		case <-timerC(c.ma.ajarT):
+			c.ma.ajarT = nil
+			c.ma.ajar = true
 		default:
 			return
 		}
@@ -51,6 +55,7 @@ func (c *Core) settle() {
 	for c.moving {
 		c.onMoved(<-c.boltDone)
 	}
+	c.syncAlarms() // as Run does after every turn
 }
 
 // StepDoor delivers a debounced door change, as the door sensor would.
@@ -60,4 +65,4 @@ func (c *Core) StepDoor(open bool) {
 }
 
 // StepPoll runs the once-a-second poll, as Run's ticker would.
-func (c *Core) StepPoll() { c.poll() }
+func (c *Core) StepPoll() { c.poll(); c.settle() }

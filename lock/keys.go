@@ -38,6 +38,7 @@ func (c *Core) perform(ctx context.Context, st step) {
 	switch st.kind {
 	case stepNone:
 	case stepLockNow:
+		c.modeGate(gpio.PosLocked, SourceKeypad, -1) // a lock ends passage
 		if err := c.request(gpio.PosLocked, SourceKeypad, -1); err != nil {
 			c.show(gpio.PatternDenied)
 		}
@@ -78,6 +79,10 @@ func (c *Core) perform(ctx context.Context, st step) {
 		}
 		c.emit(Event{Kind: EventAdminChanged, Source: SourceKeypad, CodeKind: "admin"})
 		c.show(gpio.PatternProgrammingStep)
+	case stepOpMode:
+		c.keypadMode(st.opMode)
+	case stepAckAlarm:
+		c.keypadAck()
 	case stepSetup:
 		if c.refused(ctx, c.cfg.Codes.SetAdmin(ctx, st.code, now)) {
 			c.afterMode()
@@ -128,6 +133,9 @@ func (c *Core) afterMode() {
 
 // verify checks an entry with the store and acts on the verdict.
 func (c *Core) verify(ctx context.Context, st step, now time.Time) {
+	if st.purpose == PurposeOpen && c.privacyRefuses(SourceKeypad) {
+		return
+	}
 	v, err := c.cfg.Codes.Verify(ctx, st.purpose, st.code, now)
 	c.answer(ctx, SourceKeypad, st.purpose, v, err)
 }

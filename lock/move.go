@@ -56,6 +56,9 @@ func (c *Core) command(ctx context.Context, to gpio.Position, source string, uid
 }
 
 func (c *Core) onRequest(r request) error {
+	if err := c.modeGate(r.to, r.source, r.uid); err != nil {
+		return err
+	}
 	if r.to == gpio.PosUnlocked {
 		c.pendingLock = false
 	}

@@ -46,7 +46,7 @@ func TestKeypadProtocol(t *testing.T) {
 		{"admin as user code in star entry fails", "*2580#", []string{"denied:unknown"}, lock.StateLocked},
 		{"programming enter and leave", "*135790##", []string{"programming", "programming-end"}, lock.StateLocked},
 		{"add mismatch", "*135790#14826#4827#", []string{"programming", "refused:codes-differ"}, lock.StateLocked},
-		{"unknown command", "*135790#9#", []string{"programming", "refused:unknown-command"}, lock.StateLocked},
+		{"unknown command", "*135790#7#", []string{"programming", "refused:unknown-command"}, lock.StateLocked},
 		{"bad slot", "*135790#2#", []string{"programming", "refused:bad-slot"}, lock.StateLocked},
 		{"remove missing slot", "*135790#27#", []string{"programming", "refused:locktest: no such slot"}, lock.StateLocked},
 	}
@@ -125,7 +125,7 @@ func TestLockoutRefusesEvenTheRightCode(t *testing.T) {
 		c.StepKeys("*135790#")
 	})
 	want := []string{"denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown",
-		"denied:unknown", "lockout", "denied:locked-out", "denied:locked-out"}
+		"denied:unknown", "lockout", "alarm", "denied:locked-out", "denied:locked-out"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("events (-want +got):\n%s", d)
 	}
@@ -134,7 +134,7 @@ func TestLockoutRefusesEvenTheRightCode(t *testing.T) {
 	}
 	clk.Advance(30 * time.Second)
 	got = kinds(t, c, func() { c.StepTimers(); c.StepKeys("2580#") })
-	want = []string{"lockout-end", "granted", "unlocking", "unlocked"}
+	want = []string{"lockout-end", "alarm-cleared", "granted", "unlocking", "unlocked"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("after the lockout (-want +got):\n%s", d)
 	}
@@ -205,7 +205,7 @@ func TestJamStaysPut(t *testing.T) {
 	c, bolt, clk := stepCore(t, codes)
 	bolt.Jam = true
 	got := kinds(t, c, func() { c.StepKeys("2580#") })
-	want := []string{"granted", "unlocking", "jammed"}
+	want := []string{"granted", "unlocking", "jammed", "alarm"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("events (-want +got):\n%s", d)
 	}

@@ -17,7 +17,7 @@ func (c *Core) armRelock() {
 	if c.cfg.Pulse > 0 {
 		d = c.cfg.Pulse
 	}
-	if d <= 0 {
+	if d <= 0 || c.Status().OperatingMode == ModePassage {
 		return
 	}
 	if c.cfg.Pulse == 0 && c.Status().DoorOpen {

@@ -50,6 +50,11 @@ type Status struct {
 	// never showing more than are left). 0 during a lockout, or when the
 	// store cannot say.
 	WrongLeft int
+	// OperatingMode is the lock's operating mode (mode.go).
+	OperatingMode OperatingMode
+	// Alarms are the listed alarms in the order of Alarms() (alarm.go);
+	// the slice is replaced on a change, never changed in place.
+	Alarms []Alarm
 }
 
 // Warnings returns the health problems in a stable order.

@@ -61,7 +61,7 @@ func TestProtocolOnRealStore(t *testing.T) {
 	// With that wrong star entry, four more wrong entries make five in a
 	// row: a lockout, kept by the store, that even a good code cannot pass.
 	got = kinds(t, c, func() { c.StepKeys("1357#1358#1359#1360#"); c.StepKeys("4826#") })
-	want = []string{"denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown", "lockout", "denied:locked-out"}
+	want = []string{"denied:unknown", "denied:unknown", "denied:unknown", "denied:unknown", "lockout", "alarm", "denied:locked-out"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("lockout (-want +got):\n%s", d)
 	}
