@@ -45,9 +45,14 @@ func (s *Store) VerifyCard(ctx context.Context, card Card, now time.Time) (Verdi
 	return s.decide(ctx, c, false, firstFactor, now)
 }
 
-// ErrCardTaken is the collision of a card: it is enrolled already (it
-// matches ErrDuplicate, so it counts as a wrong entry: probe.go).
-var ErrCardTaken = fmt.Errorf("card already enrolled: %w", ErrDuplicate)
+// ErrCardTaken is the collision of a card: it is enrolled already. It
+// matches ErrDuplicate too, so it counts as a wrong entry (probe.go).
+var ErrCardTaken error = cardTaken{}
+
+type cardTaken struct{}
+
+func (cardTaken) Error() string        { return "card already enrolled" }
+func (cardTaken) Is(target error) bool { return target == ErrDuplicate }
 
 // AddCard enrols card as a credential of user (an id of Users). A card
 // already enrolled, to anyone, is refused with ErrCardTaken and counts as

@@ -51,6 +51,17 @@ var commands = []commandHelp{
 	{"code enable", "SLOT", "enable the code in keypad slot SLOT"},
 	{"code disable", "SLOT", "disable the code in keypad slot SLOT without deleting it"},
 	{"code reset-lockout", "", "end a keypad lockout"},
+	{"user add", "[--label L] [--kind K] [--two-factor] [--expire-after MIN] [code add's options]",
+		"add a user, without credentials yet, in the next free keypad slot"},
+	{"user list", "", "list the users by keypad slot with their credentials' types (never digits or card numbers)"},
+	{"user remove", "SLOT", "delete the user in keypad slot SLOT with all their PINs and cards"},
+	{"user enable", "SLOT", "enable the user in keypad slot SLOT"},
+	{"user disable", "SLOT", "disable the user in keypad slot SLOT, PINs and cards alike"},
+	{"user add-pin", "SLOT", "give the user in keypad slot SLOT another PIN (prompted twice, or read from stdin)"},
+	{"card add", "[--bits 26|34] SLOT", "give the user in keypad slot SLOT a card: FACILITY:NUMBER prompted twice, " +
+		"or read from stdin; or present it at the keypad: * ADMIN # 4 SLOT #"},
+	{"card list", "", "list the cards by id with their users (never their numbers)"},
+	{"card remove", "ID", "delete the card ID"},
 	{"log", "[-n N] [--follow]", "the audit log; --follow then streams new events until interrupted"},
 	{"update install", "[--allow-downgrade] FILE", "install an update bundle and show its progress; " +
 		"--allow-downgrade accepts a version not newer than the running one"},
@@ -60,6 +71,7 @@ var commands = []commandHelp{
 	{"sim press", "KEYS", "press keys on the simulated keypad (lockd --sim)"},
 	{"sim door", "open|closed", "open or close the simulated door"},
 	{"sim jam", "on|off", "jam or free the simulated bolt"},
+	{"sim card", "FACILITY NUMBER", "present a card at the simulated reader (26-bit; 34-bit when FACILITY > 255)"},
 	{"help", "", "this text"},
 }
 
@@ -201,6 +213,10 @@ func (a *app) main(ctx context.Context, args []string) error {
 		return a.cmdSetup(ctx, rest)
 	case "code":
 		return a.cmdCode(ctx, rest)
+	case "user":
+		return a.cmdUser(ctx, rest)
+	case "card":
+		return a.cmdCard(ctx, rest)
 	case "log":
 		return a.cmdLog(ctx, rest)
 	case "update":

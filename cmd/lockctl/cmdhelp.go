@@ -19,6 +19,9 @@ var optionHelp = map[string]string{
                          limited    opens --uses N times
                          duress     opens like a user code and raises a silent
                                     duress event
+                         non-access opens nothing: its use is only logged
+                         after-first-use opens for --expire-after minutes
+                                    from its first use
   --weekdays mon,tue   the days a scheduled code opens: mon tue wed thu fri
                        sat sun, comma-separated
   --from HH:MM         a scheduled code's daily window, in the lock's
@@ -26,10 +29,22 @@ var optionHelp = map[string]string{
   --valid-from TIME    an expiring code opens from TIME ...
   --valid-until TIME   ... until TIME; RFC 3339 or a local YYYY-MM-DD[THH:MM]
   --uses N             how many times a one-time or limited code opens
+  --two-factor         opens only with a card of the same user first, then
+                       the code within codes.two_factor_window seconds
+  --expire-after MIN   an after-first-use code's minutes (1 to 2880)
 
 The code is asked twice without echo on a terminal, else read from the
 first line of stdin (a second line must repeat it); never from the command
 line. lockd assigns the next free keypad slot.`,
+	"user add": "Options: those of code add (lockctl code add --help); the user gets no\n" +
+		"credential: add PINs with user add-pin and cards with card add.",
+	"card add": `Options:
+  --bits 26|34         the card's format; without it 26 unless the facility
+                       is over 255
+
+FACILITY:NUMBER is asked twice without echo on a terminal, else read from
+the first line of stdin (a second line must repeat it); never from the
+command line: a card's numbers are all a clone needs.`,
 	"setup": `Options:
   --change             replace the admin code of a unit already set up
                        (without it, setup refuses there)`,

@@ -28,18 +28,11 @@ func (a *app) cmdCode(ctx context.Context, args []string) error {
 func (a *app) codeAdd(ctx context.Context, args []string) error {
 	fs := a.flagSet("code add")
 	var f addFlags
-	fs.StringVar(&f.label, "label", "", "")
-	fs.StringVar(&f.kind, "kind", "", "")
-	fs.StringVar(&f.weekdays, "weekdays", "", "")
-	fs.StringVar(&f.from, "from", "", "")
-	fs.StringVar(&f.until, "until", "", "")
-	fs.StringVar(&f.validFrom, "valid-from", "", "")
-	fs.StringVar(&f.validUntil, "valid-until", "", "")
-	fs.IntVar(&f.uses, "uses", -1, "")
+	addUserFlags(fs, &f)
 	if _, err := a.parse("code add", fs, args, 0, 0); err != nil {
 		return err
 	}
-	opts, err := f.options()
+	opts, err := f.options("code add")
 	if err != nil {
 		return err
 	}

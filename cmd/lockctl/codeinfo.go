@@ -16,15 +16,26 @@ import (
 type addFlags struct {
 	label, kind, weekdays, from, until, validFrom, validUntil string
 	uses                                                      int // -1: not given
+	twoFactor                                                 bool
+	expireAfter                                               int // minutes, 0: not given
 }
 
-// options builds Codes1.Add's a{sv} options. Malformed values are usage
-// errors; whether the combination makes sense is lockd's to say.
-func (f addFlags) options() (map[string]dbus.Variant, error) {
-	const cmd = "code add"
+// options builds the a{sv} options of Codes1.Add and Users1.AddUser for
+// cmd. Malformed values are usage errors; whether the combination makes
+// sense is lockd's to say.
+func (f addFlags) options(cmd string) (map[string]dbus.Variant, error) {
 	o := map[string]dbus.Variant{}
+	if f.twoFactor {
+		o["two_factor"] = dbus.MakeVariant(true)
+	}
+	if f.expireAfter != 0 {
+		if f.expireAfter < 1 {
+			return nil, usagef(cmd, "%s: --expire-after is minutes, at least 1", cmd)
+		}
+		o["expire_after"] = dbus.MakeVariant(uint32(f.expireAfter))
+	}
 	if f.weekdays != "" {
-		if err := checkWeekdays(f.weekdays); err != nil {
+		if err := checkWeekdays(cmd, f.weekdays); err != nil {
 			return nil, err
 		}
 		o["weekdays"] = dbus.MakeVariant(f.weekdays)
@@ -34,7 +45,7 @@ func (f addFlags) options() (map[string]dbus.Variant, error) {
 			continue
 		}
 		if _, err := time.Parse("15:04", t.val); err != nil {
-			return nil, usagef(cmd, "code add: --%s %q: want HH:MM (24-hour)", t.key, t.val)
+			return nil, usagef(cmd, "%s: --%s %q: want HH:MM (24-hour)", cmd, t.key, t.val)
 		}
 		o[t.key] = dbus.MakeVariant(t.val)
 	}
@@ -45,13 +56,13 @@ func (f addFlags) options() (map[string]dbus.Variant, error) {
 		}
 		when, err := parseWhen(t.val)
 		if err != nil {
-			return nil, usagef(cmd, "code add: --%s %q: want RFC 3339 (2026-12-24T18:00:00+01:00), YYYY-MM-DDTHH:MM or YYYY-MM-DD (local time)", t.flag, t.val)
+			return nil, usagef(cmd, "%s: --%s %q: want RFC 3339 (2026-12-24T18:00:00+01:00), YYYY-MM-DDTHH:MM or YYYY-MM-DD (local time)", cmd, t.flag, t.val)
 		}
 		o[t.key] = dbus.MakeVariant(uint64(when.UnixMicro()))
 	}
 	if f.uses != -1 {
 		if f.uses < 1 {
-			return nil, usagef(cmd, "code add: --uses must be at least 1")
+			return nil, usagef(cmd, "%s: --uses must be at least 1", cmd)
 		}
 		o["uses"] = dbus.MakeVariant(uint32(f.uses))
 	}
@@ -59,24 +70,24 @@ func (f addFlags) options() (map[string]dbus.Variant, error) {
 	if kind == "" {
 		kind = inferKind(f)
 	} else if !slices.Contains(addKinds, kind) {
-		return nil, usagef(cmd, "code add: --kind %q: want one of %s", kind, strings.Join(addKinds, ", "))
+		return nil, usagef(cmd, "%s: --kind %q: want one of %s", cmd, kind, strings.Join(addKinds, ", "))
 	}
 	o["kind"] = dbus.MakeVariant(kind)
 	return o, nil
 }
 
 // addKinds are the kinds Codes1.Add takes (wire.OptKind), in help order.
-var addKinds = []string{"user", "scheduled", "expiring", "one-time", "limited", "duress"}
+var addKinds = []string{"user", "scheduled", "expiring", "one-time", "limited", "duress", "non-access", "after-first-use"}
 
 // weekdayNames are the day names Codes1.Add takes, Monday first.
 var weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 
 // checkWeekdays refuses what lockd would refuse, as a usage error that
 // says once what the days are.
-func checkWeekdays(s string) error {
+func checkWeekdays(cmd, s string) error {
 	for _, d := range strings.Split(s, ",") {
 		if !slices.Contains(weekdayNames, strings.ToLower(strings.TrimSpace(d))) {
-			return usagef("code add", "code add: --weekdays %q: %q is not a day: want days of mon tue wed thu fri sat sun, comma-separated, like mon,fri", s, d)
+			return usagef(cmd, "%s: --weekdays %q: %q is not a day: want days of mon tue wed thu fri sat sun, comma-separated, like mon,fri", cmd, s, d)
 		}
 	}
 	return nil
@@ -86,6 +97,8 @@ func checkWeekdays(s string) error {
 // needs no --kind.
 func inferKind(f addFlags) string {
 	switch {
+	case f.expireAfter != 0:
+		return "after-first-use"
 	case f.weekdays != "" || f.from != "" || f.until != "":
 		return "scheduled"
 	case f.uses == 1:

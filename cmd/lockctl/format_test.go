@@ -251,7 +251,7 @@ func TestAddOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, err := tt.f.options()
+			o, err := tt.f.options("code add")
 			if err != nil {
 				t.Fatal(err)
 			}

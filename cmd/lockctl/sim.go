@@ -17,9 +17,12 @@ const simDoorTimeout = 5 * time.Second
 // the simulated board through Simulator1, so what follows goes through
 // the real keypad scanner and drivers.
 func (a *app) cmdSim(ctx context.Context, args []string) error {
-	sub, rest, err := subcommand("sim", args, "press", "door", "jam")
+	sub, rest, err := subcommand("sim", args, "press", "door", "jam", "card")
 	if err != nil {
 		return err
+	}
+	if sub == "card" {
+		return a.simCard(ctx, rest) // simcard.go
 	}
 	cmd := "sim " + sub
 	pos, err := a.parse(cmd, a.flagSet(cmd), rest, 1, 1)
