@@ -80,6 +80,8 @@ type Updater interface {
 	Changed() <-chan struct{}
 	Subscribe(n int) (<-chan updater.Event, func())
 	Install(ctx context.Context, f *os.File, o updater.InstallOptions) error
+	// InstallSource is Install for a bundle read from src (a download).
+	InstallSource(ctx context.Context, src updater.Source, o updater.InstallOptions) error
 	Approve(ctx context.Context) error
 	Reject(ctx context.Context) error
 }

@@ -72,6 +72,10 @@ const xmlComment = `<!--
   InstallWithOptions take a descriptor of the bundle, a regular file the
   caller opened for reading; they return once the bundle is checked, and
   the write goes on (Operation, Progress). Options: allow-downgrade b.
+  InstallFromURL takes an http:// or https:// URL instead (no user or
+  password in it), with the same options and checks; lockd downloads the
+  bundle with Range requests, resuming where a connection broke (its
+  update-install event has the detail url).
   Update1.Slots: slot name -> state s, version s, security_version t,
   booted b, committed b. Pending (empty when none): version s, slot s,
   phase s, approved b, from_version s, security_version t, installed x.

@@ -43,6 +43,10 @@ type Config struct {
 	// Changed channel and subscribes to its events: nothing else should
 	// read Changed.
 	Updater Updater
+	// OpenURL starts the download of a bundle for Update1.InstallFromURL
+	// (updater/httpsource, wired by cmd/lockd); nil refuses it as
+	// unavailable. The download lives until ctx ends.
+	OpenURL func(ctx context.Context, url string) (updater.Source, error)
 	// Log defaults to slog.Default().
 	Log *slog.Logger
 	// AdminGroup may call every method; default "lockd-admin".

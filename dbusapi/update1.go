@@ -90,7 +90,13 @@ func (s *Service) install(msg dbus.Message, method string, fd dbus.UnixFD, optio
 	if o.AllowDowngrade {
 		e.Reason = wire.OptAllowDowngrade
 	}
-	if err := s.cfg.Updater.Install(ictx, bundleFile, o); err != nil {
+	return s.runInstall(ctx, e, func() error { return s.cfg.Updater.Install(ictx, bundleFile, o) })
+}
+
+// runInstall runs an accepted install request and audits it as e, or a
+// refusal of the bundle as update-refused with the reason.
+func (s *Service) runInstall(ctx context.Context, e codes.AuditEvent, install func() error) *dbus.Error {
+	if err := install(); err != nil {
 		derr := updateError(err)
 		if derr.Name == wire.ErrBundleRefused {
 			e.Kind, e.Reason = wire.EventUpdateRefused, clip(err.Error(), maxReason)
@@ -245,6 +251,7 @@ func update1Spec() introspect.Interface {
 		Methods: []introspect.Method{
 			{Name: "Install", Args: []introspect.Arg{in("bundle_fd", "h")}},
 			{Name: "InstallWithOptions", Args: []introspect.Arg{in("bundle_fd", "h"), in("options", "a{sv}")}},
+			{Name: "InstallFromURL", Args: []introspect.Arg{in("url", "s"), in("options", "a{sv}")}},
 			{Name: "Approve"},
 			{Name: "Reject"},
 		},

@@ -63,7 +63,7 @@ var commands = []commandHelp{
 	{"card list", "", "list the cards by id with their users (never their numbers)"},
 	{"card remove", "ID", "delete the card ID"},
 	{"log", "[-n N] [--follow]", "the audit log; --follow then streams new events until interrupted"},
-	{"update install", "[--allow-downgrade] FILE", "install an update bundle and show its progress; " +
+	{"update install", "[--allow-downgrade] FILE|URL", "install an update bundle and show its progress; " +
 		"--allow-downgrade accepts a version not newer than the running one"},
 	{"update status", "", "slots, booted slot, pending update, reboot policy, last error and recent history"},
 	{"update approve", "", "approve the pending update"},

@@ -19,7 +19,7 @@ import (
 // before it, or configured without one).
 var errNoUpdater = errors.New("update: this lockd has no updater (io.lockd.Update1 not available)")
 
-// cmdUpdate is `lockctl update install [--allow-downgrade] FILE|status|approve|reject`.
+// cmdUpdate is `lockctl update install [--allow-downgrade] FILE|URL|status|approve|reject`.
 func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	sub, rest, err := subcommand("update", args, "install", "status", "approve", "reject")
 	if err != nil {
@@ -40,7 +40,10 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 		return err
 	}
 	var bundle *os.File
-	if sub == "install" {
+	url := ""
+	if sub == "install" && isURL(pos[0]) {
+		url = pos[0] // lockd downloads it
+	} else if sub == "install" {
 		// Opened first, with the caller's rights: a wrong path is reported
 		// as such whatever lockd can do.
 		if bundle, err = openBundle(pos[0]); err != nil {
@@ -59,7 +62,7 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "install":
-		err = a.updateInstall(ctx, c, bundle, downgrade)
+		err = a.updateInstall(ctx, c, bundle, url, downgrade)
 	case "status":
 		err = a.updateStatus(ctx, c)
 	default:
@@ -300,11 +303,18 @@ func openBundle(path string) (*os.File, error) {
 	return f, nil
 }
 
-// updateInstall is `lockctl update install [--allow-downgrade] FILE`:
+// isURL says whether `update install` was given a URL for lockd to
+// download rather than a file.
+func isURL(arg string) bool {
+	return strings.HasPrefix(arg, "https://") || strings.HasPrefix(arg, "http://")
+}
+
+// updateInstall is `lockctl update install [--allow-downgrade] FILE|URL`:
 // lockctl opens FILE with the caller's rights and hands lockd the
-// descriptor, so lockd never opens a path a caller names.
-func (a *app) updateInstall(ctx context.Context, c *client, f *os.File, downgrade bool) error {
-	if !c.conn.SupportsUnixFDs() {
+// descriptor, so lockd never opens a path a caller names; a URL lockd
+// downloads itself (Update1.InstallFromURL).
+func (a *app) updateInstall(ctx context.Context, c *client, f *os.File, url string, downgrade bool) error {
+	if url == "" && !c.conn.SupportsUnixFDs() {
 		return errors.New("update install: this bus connection cannot pass file descriptors")
 	}
 	w, err := c.watchProps(ctx, ifaceUpdate)
@@ -312,10 +322,19 @@ func (a *app) updateInstall(ctx context.Context, c *client, f *os.File, downgrad
 		return err
 	}
 	defer w.close()
-	method, args := "Install", []any{dbus.UnixFD(f.Fd())}
+	opts := map[string]dbus.Variant{}
 	if downgrade {
-		method = "InstallWithOptions"
-		args = append(args, map[string]dbus.Variant{wire.OptAllowDowngrade: dbus.MakeVariant(true)})
+		opts[wire.OptAllowDowngrade] = dbus.MakeVariant(true)
+	}
+	var method string
+	var args []any
+	switch {
+	case url != "":
+		method, args = "InstallFromURL", []any{url, opts}
+	case downgrade:
+		method, args = "InstallWithOptions", []any{dbus.UnixFD(f.Fd()), opts}
+	default:
+		method, args = "Install", []any{dbus.UnixFD(f.Fd())}
 	}
 	call := c.obj.GoWithContext(ctx, ifaceUpdate+"."+method, 0, make(chan *dbus.Call, 1), args...)
 	pr := a.newProgress()

@@ -27,7 +27,8 @@ const firstAttempt = 10 * time.Second
 //
 // On the simulator's private bus (private), which only lockd's own user
 // can reach, that user administers the lock: `make run` needs no root.
-func serveBus(ctx context.Context, bus string, private bool, core *lock.Core, store *codes.Store, board *sim.Board, up *updater.Updater, busOK *atomic.Bool, log *slog.Logger) error {
+func serveBus(ctx context.Context, bus string, private bool, core *lock.Core, store *codes.Store, board *sim.Board, up dbusapi.Updater,
+	openURL func(context.Context, string) (updater.Source, error), busOK *atomic.Bool, log *slog.Logger) error {
 	first := make(chan struct{})
 	var once sync.Once
 	cfg := dbusapi.Config{Bus: bus, OwnUserIsAdmin: private, Lock: core, Log: log, OnBus: func(err error) {
@@ -47,7 +48,7 @@ func serveBus(ctx context.Context, bus string, private bool, core *lock.Core, st
 		cfg.Sim = board
 	}
 	if up != nil {
-		cfg.Updater = up
+		cfg.Updater, cfg.OpenURL = up, openURL
 	}
 	svc, err := dbusapi.New(cfg)
 	if err != nil {

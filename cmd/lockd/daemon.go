@@ -126,17 +126,19 @@ func daemon(ctx context.Context, o options) error {
 		})
 	}
 	var busOK atomic.Bool
-	up, err := newUpdater(ctx, o, cfg, updaterDeps{core: core, storeOK: store != nil, busOK: &busOK, log: log, stop: stop})
+	hold := &fleetHold{}
+	up, err := newUpdater(ctx, o, cfg, updaterDeps{core: core, storeOK: store != nil, busOK: &busOK, log: log, stop: stop, hold: hold})
 	if err != nil {
 		// The lock works without its updater; say why updates are off.
 		log.Error("updater unavailable; updates are off", "err", err)
 		core.SetWarning("update", err.Error())
 	}
+	update, openURL := startFleet(ctx, o, cfg, up, hold, log)
 	bus, private, busProblem, stopBus := whichBus(ctx, o.bus, o.sim, o.stateDir, log)
 	defer stopBus()
 	if busProblem != "" {
 		core.SetWarning("dbus", busProblem)
-	} else if err := serveBus(ctx, bus, private, core, store, simBoard, up, &busOK, log); err != nil {
+	} else if err := serveBus(ctx, bus, private, core, store, simBoard, update, openURL, &busOK, log); err != nil {
 		// The keypad and the bolt work without D-Bus; say what is missing.
 		log.Error("D-Bus unavailable; the lock runs from its keypad only", "err", err)
 		core.SetWarning("dbus", err.Error())

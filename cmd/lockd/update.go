@@ -42,6 +42,8 @@ type updaterDeps struct {
 	log     *slog.Logger
 	// stop ends the daemon with err (nil: a clean exit).
 	stop func(err error)
+	// hold is what the fleet server adds to the reboot's wait.
+	hold *fleetHold
 }
 
 // newUpdater builds the updater [update] describes, or returns nil for
@@ -55,7 +57,7 @@ func newUpdater(ctx context.Context, o options, cfg config.Config, d updaterDeps
 		Cmdline:   uc.Cmdline, KeysDir: uc.Keys, Compatible: uc.Compatible,
 		TryBoots: uc.TryBoots, CommitAfter: time.Duration(uc.CommitAfter) * time.Second,
 		Policy: uc.Reboot, Log: d.log,
-		Health: trialHealth(d), Quiet: rebootQuiet(d.core.Status, time.Now),
+		Health: trialHealth(d), Quiet: d.hold.quiet(rebootQuiet(d.core.Status, time.Now)),
 		GiveUp: func(reason string) { d.stop(fmt.Errorf("%w: %s", errTrialFailed, reason)) },
 	}
 	from, to, _ := config.ParseWindow(uc.Window) // checked by config.Check

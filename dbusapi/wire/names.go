@@ -186,4 +186,5 @@ const (
 	// KeyBootSlot (s, A or B) is the slot an update event concerns; the
 	// key slot is the keypad slot (u) in events.
 	KeyBootSlot = "boot_slot"
+	KeyURL      = "url" // the bundle URL of an update-install request from InstallFromURL
 )

@@ -136,6 +136,9 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request, cid, kind, id 
 	}
 	fb.At = s.n
 	t.Feedback = append(t.Feedback, fb)
+	if s.OnFeedback != nil {
+		s.OnFeedback(cid, fb)
+	}
 	switch {
 	case kind == "confirmation" && fb.Confirm.Confirmation == ddi.Confirmed:
 		t.State = "running"

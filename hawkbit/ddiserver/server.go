@@ -33,6 +33,9 @@ type Server struct {
 	// "deployment", "feedback", "artifact", ...) and whether it was
 	// answered with a fault; set before serving.
 	OnRequest func(kind string, fault bool)
+	// OnFeedback, when set, sees every feedback accepted, as it arrives
+	// (lockbench checks each success against the lock's own state).
+	OnFeedback func(controller string, fb Feedback)
 
 	mu        sync.Mutex
 	targets   map[string]*Target

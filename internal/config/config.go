@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -129,6 +130,23 @@ type Update struct {
 	// os-release's VERSION_ID, or a file holding only the version. When it
 	// is missing, the updater's own record of the booted slot is used.
 	VersionFile string `toml:"version_file"`
+	// Hawkbit is [update.hawkbit], the fleet server; an empty Server is off.
+	Hawkbit Hawkbit `toml:"hawkbit"`
+}
+
+// Hawkbit is the [update.hawkbit] table: the Eclipse hawkBit server the
+// lock polls (DDI API).
+type Hawkbit struct {
+	Server string `toml:"server"` // https://HOST[:PORT][/PATH]; "" = off
+	Tenant string `toml:"tenant"`
+	// ControllerID "" is derived from the device key (hawkbit.ControllerID).
+	ControllerID string `toml:"controller_id"`
+	// TokenFile holds the target or gateway token; root's, mode 0600.
+	TokenFile string `toml:"token_file"`
+	// CAFile "" trusts the system's CAs; else only these.
+	CAFile     string `toml:"ca_file"`
+	ClientCert string `toml:"client_cert"`
+	ClientKey  string `toml:"client_key"`
 }
 
 // Default returns the configuration used for keys the file leaves out.
@@ -144,6 +162,7 @@ func Default() Config {
 			SlotA: "/dev/mmcblk0p2", SlotB: "/dev/mmcblk0p3", Cmdline: "/proc/cmdline",
 			TryBoots: 3, CommitAfter: 60, Reboot: "approve", Window: "02:00-04:00",
 			Autoboot: "/boot/firmware/autoboot.txt", VersionFile: "/etc/os-release",
+			Hawkbit: Hawkbit{Tenant: "DEFAULT", TokenFile: "/etc/lockd/hawkbit-token"},
 		},
 	}
 }
@@ -307,6 +326,17 @@ func (c *Config) Check() error {
 	if _, _, err := ParseWindow(c.Update.Window); err != nil {
 		bad("update.window", "%v", err)
 	}
+	if h := c.Update.Hawkbit; h.Server != "" {
+		if why := hawkbitServer(h.Server); why != "" {
+			bad("update.hawkbit.server", "%s", why)
+		}
+		if h.Tenant == "" {
+			bad("update.hawkbit.tenant", "must not be empty")
+		}
+		if (h.ClientCert == "") != (h.ClientKey == "") {
+			bad("update.hawkbit.client_cert", "and client_key go together")
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -329,4 +359,20 @@ func clockTime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("want HH:MM, got %q", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// hawkbitServer says what is wrong with a fleet server's URL, "" when
+// nothing: https, or http to this machine only (a test server), with no
+// user, query or fragment.
+func hawkbitServer(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return fmt.Sprintf("want https://HOST[:PORT][/PATH], not %q", raw)
+	case u.Scheme == "https":
+		return ""
+	case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1" || u.Hostname() == "localhost"):
+		return ""
+	}
+	return fmt.Sprintf("must be https:// (plain http only to this machine), not %q", raw)
 }

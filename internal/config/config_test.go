@@ -86,3 +86,31 @@ func TestShippedConfigParses(t *testing.T) {
 		t.Errorf("shipped config lacks pins: %+v", c)
 	}
 }
+
+func TestHawkbit(t *testing.T) {
+	c, err := Parse("t.toml", []byte("[update.hawkbit]\nserver = \"https://fleet.example:8443/hawkbit\"\nclient_cert = \"/etc/lockd/c.pem\"\nclient_key = \"/etc/lockd/c.key\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := c.Update.Hawkbit; h.Tenant != "DEFAULT" || h.TokenFile != "/etc/lockd/hawkbit-token" || h.ControllerID != "" {
+		t.Fatalf("%+v", h)
+	}
+	if c, err := Parse("t.toml", []byte("")); err != nil || c.Update.Hawkbit.Server != "" {
+		t.Fatalf("off by default: %+v %v", c.Update.Hawkbit, err)
+	}
+	for _, bad := range []string{
+		"server = \"http://fleet.example\"",
+		"server = \"https://u:p@fleet.example\"",
+		"server = \"fleet.example\"",
+		"server = \"https://fleet.example\"\ntenant = \"\"",
+		"server = \"https://fleet.example\"\nclient_cert = \"/c.pem\"",
+		"servr = \"https://fleet.example\"",
+	} {
+		if _, err := Parse("t.toml", []byte("[update.hawkbit]\n"+bad+"\n")); err == nil || !strings.Contains(err.Error(), "hawkbit") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if _, err := Parse("t.toml", []byte("[update.hawkbit]\nserver = \"http://127.0.0.1:8080\"\n")); err != nil {
+		t.Errorf("a local test server: %v", err)
+	}
+}
