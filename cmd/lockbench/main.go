@@ -17,7 +17,8 @@ import (
 )
 
 func main() {
-	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,attack,size,install")
+	only := flag.String("only", "", "comma-separated subset: latency,ready,idle,dbus,attack,size,install,fleet")
+	fleetN := flag.Int("fleet", 100, "simulated locks in the fleet run")
 	idleFor := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	iters := flag.Int("n", 200, "key-to-bolt iterations")
 	codesN := flag.Int("codes", 10_000, "stored codes during the latency run")
@@ -67,6 +68,7 @@ func main() {
 	run("attack", func(ctx context.Context) error { return attackBench(ctx, bin) })
 	run("size", binarySize)
 	run("install", func(ctx context.Context) error { return installBench(ctx, bin, *installRuns, *iters) })
+	run("fleet", func(ctx context.Context) error { return fleetBench(ctx, bin, *fleetN, *idleFor) })
 	if failed {
 		os.Exit(1)
 	}

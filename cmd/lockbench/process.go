@@ -113,33 +113,51 @@ func idle(ctx context.Context, bin string, span time.Duration) error {
 		return err
 	}
 	defer stopLockd(cmd)
+	m, err := measureIdle(ctx, cmd, span)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("idle lockd --sim over %s\n", m)
+	return nil
+}
+
+// idleFigures are a process's CPU and memory over a span.
+type idleFigures struct {
+	elapsed, cpu time.Duration
+	rss, hwm     string
+}
+
+func (m idleFigures) String() string {
+	return fmt.Sprintf("%v: CPU %v (%.3f%% of one core)  RSS %s  peak RSS %s",
+		m.elapsed.Round(time.Second), m.cpu, 100*m.cpu.Seconds()/m.elapsed.Seconds(), m.rss, m.hwm)
+}
+
+// measureIdle lets cmd settle for 2 s, then measures its CPU over span
+// and its RSS at the end.
+func measureIdle(ctx context.Context, cmd *exec.Cmd, span time.Duration) (idleFigures, error) {
 	time.Sleep(2 * time.Second) // let start-up work settle
 	pid := cmd.Process.Pid
 	t0, err := cpuTicks(pid)
 	if err != nil {
-		return err
+		return idleFigures{}, err
 	}
 	start := time.Now()
 	select {
 	case <-time.After(span):
 	case <-ctx.Done():
-		return ctx.Err()
+		return idleFigures{}, ctx.Err()
 	}
 	t1, err := cpuTicks(pid)
 	if err != nil {
-		return err
+		return idleFigures{}, err
 	}
-	elapsed := time.Since(start)
 	const hz = 100 // USER_HZ on Linux
-	cpu := time.Duration(t1-t0) * time.Second / hz
-	rss, err := statusField(pid, "VmRSS")
-	if err != nil {
-		return err
+	m := idleFigures{elapsed: time.Since(start), cpu: time.Duration(t1-t0) * time.Second / hz}
+	if m.rss, err = statusField(pid, "VmRSS"); err != nil {
+		return idleFigures{}, err
 	}
-	hwm, _ := statusField(pid, "VmHWM")
-	fmt.Printf("idle lockd --sim over %v: CPU %v (%.3f%% of one core)  RSS %s  peak RSS %s\n",
-		elapsed.Round(time.Second), cpu, 100*cpu.Seconds()/elapsed.Seconds(), rss, hwm)
-	return nil
+	m.hwm, _ = statusField(pid, "VmHWM")
+	return m, nil
 }
 
 func cpuTicks(pid int) (int64, error) {
