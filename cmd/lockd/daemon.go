@@ -84,6 +84,10 @@ func daemon(ctx context.Context, o options) error {
 		DoorGuard:  hw.Motor != nil,
 		Log:        log,
 		Sink:       auditSink(ctx, store, log),
+		States:     statesOf(store),
+		Tamper:     alarmInputOf(hw.Tamper),
+		Power:      alarmInputOf(hw.Power),
+		DoorAjar:   time.Duration(cfg.Door.DoorAjar) * time.Second,
 	})
 	if err != nil {
 		return err

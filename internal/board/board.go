@@ -22,12 +22,14 @@ type Lookup func(name string) pgpio.PinIO
 
 // Hardware is the set of drivers the lock core runs on.
 type Hardware struct {
-	Matrix     *gpio.Matrix  // nil with a Wiegand keypad
-	Wiegand    *gpio.Wiegand // nil with a matrix keypad
-	Motor      *gpio.Motor   // nil with a strike
-	Strike     *gpio.Strike  // nil with a motor
-	Door       *gpio.Door    // nil without a door sensor
-	Reader     *gpio.Wiegand // a card reader beside the matrix keypad; nil without one
+	Matrix     *gpio.Matrix     // nil with a Wiegand keypad
+	Wiegand    *gpio.Wiegand    // nil with a matrix keypad
+	Motor      *gpio.Motor      // nil with a strike
+	Strike     *gpio.Strike     // nil with a motor
+	Door       *gpio.Door       // nil without a door sensor
+	Tamper     *gpio.AlarmInput // nil without a tamper switch
+	Power      *gpio.AlarmInput // nil without a power-good line
+	Reader     *gpio.Wiegand    // a card reader beside the matrix keypad; nil without one
 	Indicators *gpio.Indicators
 }
 
@@ -88,6 +90,8 @@ func Build(c config.Config, lookup Lookup, log *slog.Logger) (*Hardware, error) 
 		rd0, rd1 = pin("keypad.reader_d0", c.Keypad.ReaderD0), pin("keypad.reader_d1", c.Keypad.ReaderD1)
 	}
 	door := optional("door.pin", c.Door.Pin)
+	tamper := optional("board.tamper_pin", c.Board.TamperPin)
+	power := optional("board.power_pin", c.Board.PowerPin)
 	green := optional("indicators.led_green", c.Indicators.Green)
 	red := optional("indicators.led_red", c.Indicators.Red)
 	buzzer := optional("indicators.buzzer", c.Indicators.Buzzer)
@@ -134,6 +138,9 @@ func Build(c config.Config, lookup Lookup, log *slog.Logger) (*Hardware, error) 
 			return nil, fmt.Errorf("board: door: %w", err)
 		}
 	}
+	if err := h.buildAlarmInputs(c, tamper, power); err != nil {
+		return nil, err
+	}
 	h.Indicators, err = gpio.NewIndicators(gpio.IndicatorConfig{Green: outOrNil(green), Red: outOrNil(red),
 		Buzzer: outOrNil(buzzer), Logger: log})
 	if err != nil {
@@ -169,6 +176,8 @@ func SimConfig(c config.Config, rows, cols int) config.Config {
 	c.Bolt.LimitLowOn, c.Bolt.MotorLowOn = true, false
 	c.Bolt.StrikePin, c.Bolt.StrikeLowOn = "STRIKE", false
 	c.Door.Pin, c.Door.ClosedLow = "DOOR", true
+	c.Board.TamperPin, c.Board.TamperClosedLow = "TAMPER", true
+	c.Board.PowerPin, c.Board.PowerGoodLow = "POWER_GOOD", true
 	c.Indicators = config.Indicators{Green: "LED_GREEN", Red: "LED_RED", Buzzer: "BUZZER"}
 	return c
 }

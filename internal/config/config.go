@@ -39,6 +39,15 @@ type Board struct {
 	// bolt types and every other setting apply, the pins are the model's
 	// (gpio/sim), and no GPIO chip is opened.
 	Sim bool `toml:"sim"`
+	// TamperPin is the case's tamper switch, closed while the case is
+	// shut (empty: none); an open switch or a cut wire raises the tamper
+	// alarm.
+	TamperPin       string `toml:"tamper_pin"`
+	TamperClosedLow bool   `toml:"tamper_closed_low"` // the switch pulls the pin low when closed
+	// PowerPin is the supply's power-good (mains present) output (empty:
+	// none); its loss raises the power alarm.
+	PowerPin     string `toml:"power_pin"`
+	PowerGoodLow bool   `toml:"power_good_low"` // the line is low while mains is present
 }
 
 // Lock is the [lock] table.
@@ -81,6 +90,9 @@ type Door struct {
 	Pin        string `toml:"pin"`
 	ClosedLow  bool   `toml:"closed_low"` // the reed switch pulls the pin low when the door is closed
 	DebounceMS int    `toml:"debounce_ms"`
+	// DoorAjar raises the ajar alarm when the door stays open this many
+	// seconds; 0 = off.
+	DoorAjar int `toml:"door_ajar"`
 }
 
 // Indicators is the [indicators] table; any pin may be empty.
@@ -155,7 +167,8 @@ func Default() Config {
 		Lock:   Lock{AutoRelock: 30},
 		Keypad: Keypad{Type: "matrix", DebounceMS: 20},
 		Bolt:   Bolt{Type: "motor", TravelMS: 4000, LimitLowOn: true, Pulse: 5},
-		Door:   Door{ClosedLow: true, DebounceMS: 50},
+		Board:  Board{TamperClosedLow: true},
+		Door:   Door{ClosedLow: true, DebounceMS: 50, DoorAjar: 120},
 		Codes:  Codes{LockoutAfter: 5, LockoutBase: 30, LockoutMax: 3600, LockoutBudget: 10, LockoutRefill: 3600, Retention: 10000, TwoFactorWindow: 20},
 		Update: Update{
 			Keys: "/etc/lockd/keys", Bootloader: "uboot", FwEnvConfig: "/etc/fw_env.config",
@@ -282,6 +295,9 @@ func (c *Config) Check() error {
 	}
 	if c.Bolt.Pulse < 0 || c.Bolt.Pulse > 600 {
 		bad("bolt.pulse", "must be 0..600 seconds, not %d", c.Bolt.Pulse)
+	}
+	if c.Door.DoorAjar < 0 || c.Door.DoorAjar > 86400 {
+		bad("door.door_ajar", "must be 0 (off) or 1..86400 seconds, not %d", c.Door.DoorAjar)
 	}
 	if c.Door.DebounceMS < 1 || c.Door.DebounceMS > 2000 {
 		bad("door.debounce_ms", "must be 1..2000, not %d", c.Door.DebounceMS)

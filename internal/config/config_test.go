@@ -114,3 +114,21 @@ func TestHawkbit(t *testing.T) {
 		t.Errorf("a local test server: %v", err)
 	}
 }
+
+// TestAlarmKeys: door_ajar defaults to 120 s, 0 turns it off, a negative
+// value is refused naming the key; the alarm inputs are optional.
+func TestAlarmKeys(t *testing.T) {
+	c, err := Parse("t.toml", []byte("[door]\ndoor_ajar = 0\n[board]\ntamper_pin = \"GPIO5\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Door.DoorAjar != 0 || c.Board.TamperPin != "GPIO5" || !c.Board.TamperClosedLow || c.Board.PowerPin != "" {
+		t.Errorf("parsed %+v %+v", c.Door, c.Board)
+	}
+	if Default().Door.DoorAjar != 120 {
+		t.Errorf("default door_ajar %d, want 120", Default().Door.DoorAjar)
+	}
+	if _, err := Parse("t.toml", []byte("[door]\ndoor_ajar = -1\n")); err == nil || !strings.Contains(err.Error(), "door.door_ajar") {
+		t.Errorf("negative door_ajar: %v", err)
+	}
+}
