@@ -33,6 +33,8 @@ func mutators(id uint32) []mutator {
 	return []mutator{
 		{wire.Lock1, "Unlock", nil, nil, ""},
 		{wire.Lock1, "Lock", nil, nil, ""},
+		{wire.Lock1, "SetOperatingMode", []string{"s", "vacation"}, []string{"'vacation'"}, ""},
+		{wire.Lock1, "AcknowledgeAlarm", []string{"s", "tamper"}, []string{"'tamper'"}, wire.ErrNotActive},
 		{wire.Codes1, "SetAdminCode", []string{"s", "246813"}, []string{"'246813'"}, ""},
 		{wire.Codes1, "Add", []string{"ssa{sv}", "guest", "3691", "1", "kind", "s", "one-time"},
 			[]string{"'guest'", "'3691'", "{'kind': <'one-time'>}"}, ""},
@@ -48,6 +50,8 @@ func mutators(id uint32) []mutator {
 		{wire.Simulator1, "Press", []string{"s", "*"}, []string{"'*'"}, ""},
 		{wire.Simulator1, "SetDoor", []string{"b", "false"}, []string{"false"}, ""},
 		{wire.Simulator1, "SetJam", []string{"b", "false"}, []string{"false"}, ""},
+		{wire.Simulator1, "SetTamper", []string{"b", "false"}, []string{"false"}, ""},
+		{wire.Simulator1, "SetMains", []string{"b", "true"}, []string{"true"}, ""},
 		{wire.Simulator1, "PresentCard", []string{"uu", "1", "2"}, []string{"1", "2"}, ""},
 		// Install needs a descriptor, which neither busctl nor gdbus
 		// passes: update1_bus_test.go and TestUpdate1RealInstall call it.
@@ -59,6 +63,8 @@ func mutators(id uint32) []mutator {
 // snapshot is everything a mutator could change.
 type snapshot struct {
 	State       lock.State
+	Mode        lock.OperatingMode
+	Alarms      []lock.Alarm
 	DoorOpen    bool
 	Provisioned bool
 	Locked      bool // LockedOutUntil set
@@ -71,7 +77,7 @@ type snapshot struct {
 func (r *rig) snapshot(t *testing.T) snapshot {
 	t.Helper()
 	st := r.core.Status()
-	s := snapshot{State: st.State, DoorOpen: st.DoorOpen, Provisioned: st.Provisioned,
+	s := snapshot{State: st.State, Mode: st.OperatingMode, Alarms: st.Alarms, DoorOpen: st.DoorOpen, Provisioned: st.Provisioned,
 		Locked: !st.LockedOutUntil.IsZero(), Bolt: r.board.Motor.Position()}
 	if r.unit != nil {
 		u := r.unit.upd.Status()

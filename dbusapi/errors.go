@@ -53,6 +53,8 @@ func lockError(err error) *dbus.Error {
 		return dbusError(wire.ErrDoorOpen, "the door is open: the bolt will lock when it closes")
 	case errors.Is(err, lock.ErrStopped):
 		return dbusError(wire.ErrUnavailable, "%v", err)
+	case errors.Is(err, lock.ErrOperatingMode):
+		return dbusError(wire.ErrOperatingMode, "%v", err)
 	}
 	return callError(err)
 }

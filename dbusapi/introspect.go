@@ -68,6 +68,18 @@ const xmlComment = `<!--
   Every Users1 method and read is for root and lockd-admin only.
   Nothing lockd sends ever holds code digits, card numbers or digests.
 
+  Lock1.OperatingMode: normal vacation privacy no-remote passage
+  (Matter's modes; SetOperatingMode returns once the mode is kept;
+  privacy needs the bolt locked, else io.lockd.Error.NotLocked;
+  passage unlocks). In no-remote Lock and Unlock, in privacy Unlock,
+  fail with io.lockd.Error.OperatingMode for every caller. Lock1.Alarms:
+  forced-open ajar tamper jammed wrong-entry-limit power, listed until
+  acknowledged and ended; AcknowledgeAlarm of one not listed is
+  io.lockd.Error.NotActive. Events: operating-mode (reason: the new
+  mode), command-refused (reason: the mode), alarm, alarm-cleared,
+  alarm-acknowledged (reason: the alarm). Simulator1.SetTamper opens the
+  simulated case, SetMains(false) cuts its mains.
+
   io.lockd.Update1 exists only when lockd has an updater. Install and
   InstallWithOptions take a descriptor of the bundle, a regular file the
   caller opened for reading; they return once the bundle is checked, and

@@ -54,7 +54,7 @@ func lock1Spec() introspect.Interface {
 	}
 	return introspect.Interface{
 		Name:    wire.Lock1,
-		Methods: []introspect.Method{{Name: "Lock"}, {Name: "Unlock"}},
+		Methods: append([]introspect.Method{{Name: "Lock"}, {Name: "Unlock"}}, modeMethods()...),
 		Signals: []introspect.Signal{{Name: wire.Event, Args: []introspect.Arg{
 			{Name: "kind", Type: "s"}, {Name: "details", Type: "a{sv}"},
 		}}},

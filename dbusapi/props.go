@@ -15,7 +15,7 @@ const propertiesIface = "org.freedesktop.DBus.Properties"
 // propNames are Lock1's properties in introspection order.
 var propNames = []string{
 	wire.PropState, wire.PropDoorOpen, wire.PropHasDoor, wire.PropProvisioned,
-	wire.PropLockedOutUntil, wire.PropMode, wire.PropHealth,
+	wire.PropLockedOutUntil, wire.PropMode, wire.PropHealth, wire.PropOperatingMode, wire.PropAlarms,
 }
 
 // propValues maps a lock status to the property values.
@@ -32,7 +32,10 @@ func propValues(st lock.Status) map[string]any {
 	if mode == "" {
 		mode = "idle"
 	}
+	opMode, alarms := modeValues(st)
 	return map[string]any{
+		wire.PropOperatingMode:  opMode,
+		wire.PropAlarms:         alarms,
 		wire.PropState:          string(st.State),
 		wire.PropDoorOpen:       st.DoorOpen,
 		wire.PropHasDoor:        st.HasDoor,

@@ -27,6 +27,9 @@ var (
 	_ dbusapi.Lock      = (*lock.Core)(nil)
 	_ dbusapi.Codes     = (*codes.Store)(nil)
 	_ dbusapi.Simulator = (*sim.Board)(nil)
+
+	_ dbusapi.ModeControl   = (*lock.Core)(nil)
+	_ dbusapi.AlarmSwitches = (*sim.Board)(nil)
 )
 
 // Codes used by the tests. adminCode passes the admin rules, userCode the
@@ -147,6 +150,7 @@ func newCore(t *testing.T, store *codes.Store) (*sim.Board, *lock.Core) {
 	}
 	core, err := lock.New(lock.Config{Keypad: hw.Keypad(), Bolt: hw.Bolt(), Codes: codeslink.Codes{Store: store},
 		Door: hw.Door, DoorGuard: true, Log: discard(),
+		States: codeslink.States{Store: store}, Tamper: hw.Tamper, Power: hw.Power,
 		Sink: codeslink.AuditSink(context.Background(), store, func(_ lock.Event, err error) {
 			if !errors.Is(err, codes.ErrClosed) {
 				t.Errorf("audit: %v", err)

@@ -70,7 +70,7 @@ func (s *Service) simulate(msg dbus.Message, method string, fn func(context.Cont
 
 func sim1Spec() introspect.Interface {
 	in := func(name, typ string) introspect.Arg { return introspect.Arg{Name: name, Type: typ, Direction: "in"} }
-	return introspect.Interface{
+	spec := introspect.Interface{
 		Name: wire.Simulator1,
 		Methods: []introspect.Method{
 			{Name: "Press", Args: []introspect.Arg{in("keys", "s")}},
@@ -79,4 +79,6 @@ func sim1Spec() introspect.Interface {
 			{Name: "PresentCard", Args: []introspect.Arg{in("facility", "u"), in("number", "u")}},
 		},
 	}
+	spec.Methods = append(spec.Methods, simAlarmMethods()...)
+	return spec
 }
