@@ -150,9 +150,8 @@ func (c *Core) acknowledge(a Alarm, source string, uid int) error {
 		}
 		delete(c.ma.listed, a)
 	}
-	reason := string(a)
-	c.emit(Event{Kind: EventAlarmAcknowledged, Source: source, Reason: reason, UID: uid})
-	c.publishAlarms()
+	c.publishAlarms() // before the event: who hears it reads Status
+	c.emit(Event{Kind: EventAlarmAcknowledged, Source: source, Reason: string(a), UID: uid})
 	c.idleBackground()
 	return nil
 }
@@ -231,7 +230,7 @@ func (c *Core) syncAlarms() {
 		}
 	}
 	if changed {
-		c.publishAlarms()
+		c.publishAlarms() // restored alarms change no list but are published once
 		c.idleBackground()
 	}
 }
@@ -243,6 +242,7 @@ func (c *Core) raise(a Alarm) {
 	if err := c.saveAlarm(a, *st); err != nil {
 		c.log.Error("lock: alarm not saved", "alarm", a, "err", err) // still raised: the safe side
 	}
+	c.publishAlarms() // before the event: who hears it reads Status
 	c.emit(Event{Kind: EventAlarm, Source: alarmSource[a], Reason: string(a)})
 	if p, ok := alarmSound[a]; ok {
 		c.show(p)
@@ -253,14 +253,15 @@ func (c *Core) raise(a Alarm) {
 // acknowledged alarm then leaves the list.
 func (c *Core) endAlarm(a Alarm, st *alarmState, say bool) {
 	st.active = false
-	if say {
-		c.emit(Event{Kind: EventAlarmCleared, Source: alarmSource[a], Reason: string(a)})
-	}
 	if st.acked {
 		if err := c.dropAlarm(a); err != nil {
 			c.log.Error("lock: alarm not removed from the store", "alarm", a, "err", err)
 		}
 		delete(c.ma.listed, a)
+	}
+	c.publishAlarms()
+	if say {
+		c.emit(Event{Kind: EventAlarmCleared, Source: alarmSource[a], Reason: string(a)})
 	}
 }
 
@@ -272,7 +273,6 @@ func (c *Core) raiseForced() {
 		return
 	}
 	c.raise(AlarmForcedOpen)
-	c.publishAlarms()
 	c.idleBackground()
 }
 
