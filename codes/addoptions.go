@@ -37,6 +37,9 @@ type AddOptions struct {
 	ValidUntil  time.Time // zero: no upper bound
 	Uses        int
 	TwoFactor   bool
+	// Vacation: the user's credentials open in vacation mode too
+	// (opmode.go); nobody else's do.
+	Vacation    bool
 	ExpireAfter time.Duration // KindAfterFirstUse only
 }
 

@@ -144,8 +144,9 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, label string, o AddO
 		expire = int64(o.ExpireAfter / time.Minute)
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO users (kind, slot, label, weekdays, from_min, until_min,
-		valid_from_us, valid_until_us, uses_left, created_us, two_factor, expire_after_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		string(o.Kind), slotArg, label, int(o.Weekdays), int(o.From), int(o.Until), from, until, usesLeft, micros(now), o.TwoFactor, expire)
+		valid_from_us, valid_until_us, uses_left, created_us, two_factor, expire_after_min, vacation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(o.Kind), slotArg, label, int(o.Weekdays), int(o.From), int(o.Until), from, until, usesLeft, micros(now), o.TwoFactor, expire,
+		o.Vacation)
 	if err != nil {
 		return 0, fmt.Errorf("codes: add user: %w", err)
 	}

@@ -31,8 +31,8 @@ func TestMigrateV2(t *testing.T) {
 	l.close()
 
 	s := e.open()
-	if v, _ := userVersion(ctx, s.db); v != 3 {
-		t.Fatalf("user_version %d, want 3", v)
+	if v, _ := userVersion(ctx, s.db); v != len(migrations) {
+		t.Fatalf("user_version %d, want %d", v, len(migrations))
 	}
 	list, err := s.List(ctx)
 	if err != nil {

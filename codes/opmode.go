@@ -22,6 +22,12 @@ const metaOperatingMode = "operating_mode"
 // the audit log keeps repeats of it as one row with a count.
 const ReasonPrivacy = "privacy"
 
+// ReasonVacation refuses, in vacation mode, a credential of a user not
+// marked for it (AddOptions.Vacation). It is refused like a disabled
+// code: counted, with the same lights, so the keypad tells nobody which
+// codes exist.
+const ReasonVacation = "vacation"
+
 // maxModeName bounds what SetOperatingMode stores.
 const maxModeName = 32
 
@@ -49,7 +55,24 @@ func (s *Store) SetOperatingMode(ctx context.Context, mode string) error {
 	if !metaWord(mode, maxModeName) {
 		return invalidf("codes: operating mode %.40q: want a word of a-z and -", mode)
 	}
-	return s.putMeta(ctx, metaOperatingMode, []byte(mode))
+	if err := s.putMeta(ctx, metaOperatingMode, []byte(mode)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.vacation = mode == "vacation"
+	s.mu.Unlock()
+	return nil
+}
+
+// loadMode reads the mode at open (with s.mu held or before use).
+func (s *Store) loadMode(ctx context.Context) error {
+	var v []byte
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaOperatingMode).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	s.vacation = string(v) == "vacation"
+	return err
 }
 
 // putMeta writes one meta row (nil: deletes it) and returns once that is

@@ -109,3 +109,59 @@ func TestAlarmsHaveTheirOwnAuditClass(t *testing.T) {
 		t.Errorf("the alarm was pushed out of the audit log: first entry %v", fmt.Sprint(log[:1]))
 	}
 }
+
+// TestVacationMode: in vacation mode only users marked for it open; the
+// others are refused like a disabled code (counted, the real reason in
+// the verdict for the audit log), and a restart keeps the mode; the
+// admin code still enters programming mode.
+func TestVacationMode(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := e.open()
+	if err := s.SetAdmin(ctx, adminCode, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, "owner", "24680", AddOptions{Kind: KindUser}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, "sitter", "97531", AddOptions{Kind: KindUser, Vacation: true}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Verify(ctx, PurposeOpen, "24680", t0); !v.OK {
+		t.Fatalf("owner's code refused in normal mode: %+v", v)
+	}
+	if err := s.SetOperatingMode(ctx, "vacation"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = e.open()
+	v, err := s.Verify(ctx, PurposeOpen, "24680", t0)
+	if err != nil || v.OK || v.Reason != ReasonVacation || v.Failures != 1 {
+		t.Errorf("owner's code in vacation mode: %+v, %v; want refused as vacation and counted", v, err)
+	}
+	if v, _ := s.Verify(ctx, PurposeOpen, "97531", t0); !v.OK {
+		t.Errorf("the sitter's code refused in vacation mode: %+v", v)
+	}
+	if v, _ := s.Verify(ctx, PurposeAdmin, adminCode, t0); !v.OK {
+		t.Errorf("admin code refused in vacation mode: %+v", v)
+	}
+	users, err := s.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var marked []string
+	for _, u := range users {
+		if u.Vacation {
+			marked = append(marked, u.Label)
+		}
+	}
+	if fmt.Sprint(marked) != "[sitter]" {
+		t.Errorf("users marked for vacation: %v, want [sitter]", marked)
+	}
+	if err := s.SetOperatingMode(ctx, "normal"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Verify(ctx, PurposeOpen, "24680", t0); !v.OK {
+		t.Errorf("owner's code refused back in normal mode: %+v", v)
+	}
+}

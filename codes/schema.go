@@ -21,6 +21,7 @@ var migrations = []migration{
 	{"initial schema", schemaV1},
 	{"wrong-entry budget and audit classes", schemaV2},
 	{"users and credentials", schemaV3},
+	{"vacation users", schemaV4},
 }
 
 // Times are µs since the Unix epoch. Digests are HMAC-SHA256 under the

@@ -26,6 +26,7 @@ type Store struct {
 	dig         *digester
 	setup       []byte // setup code digest, nil if none
 	provisioned bool
+	vacation    bool // the operating mode is vacation (opmode.go)
 	lock        lockoutState
 	usage       map[int64]usage // uses of unlimited users not yet written
 	second      pendingFactor   // a two-factor user's card awaiting the PIN
@@ -100,6 +101,9 @@ func (s *Store) load(ctx context.Context) error {
 	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE kind = 'admin')").Scan(&s.provisioned)
 	if err == nil {
 		err = s.countAudit(ctx)
+	}
+	if err == nil {
+		err = s.loadMode(ctx) // opmode.go
 	}
 	if err == nil {
 		s.lookup, err = s.db.PrepareContext(ctx, lookupSQL)

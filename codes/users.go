@@ -31,6 +31,7 @@ type UserInfo struct {
 	Created     time.Time
 	LastUsed    time.Time // zero: never
 	TwoFactor   bool
+	Vacation    bool          // opens in vacation mode too
 	ExpireAfter time.Duration // after-first-use: how long from the first use
 	FirstUsed   time.Time     // after-first-use: zero until then
 	Credentials []CredentialInfo
@@ -58,7 +59,7 @@ func (s *Store) Users(ctx context.Context) ([]UserInfo, error) {
 func (s *Store) users(ctx context.Context) ([]UserInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, coalesce(slot, 0), label, kind, enabled, weekdays, from_min, until_min,
 		valid_from_us, valid_until_us, coalesce(uses_left, -1), uses, created_us, last_used_us, two_factor,
-		coalesce(expire_after_min, 0), first_used_us FROM users ORDER BY slot IS NOT NULL, slot`)
+		coalesce(expire_after_min, 0), first_used_us, vacation FROM users ORDER BY slot IS NOT NULL, slot`)
 	if err != nil {
 		return nil, fmt.Errorf("codes: list users: %w", err)
 	}
@@ -70,7 +71,7 @@ func (s *Store) users(ctx context.Context) ([]UserInfo, error) {
 		var vf, vu, last, first sql.NullInt64
 		var created, expire int64
 		if err := rows.Scan(&u.ID, &u.Slot, &u.Label, &u.Kind, &u.Enabled, &u.Weekdays, &u.From, &u.Until,
-			&vf, &vu, &u.UsesLeft, &u.Uses, &created, &last, &u.TwoFactor, &expire, &first); err != nil {
+			&vf, &vu, &u.UsesLeft, &u.Uses, &created, &last, &u.TwoFactor, &expire, &first, &u.Vacation); err != nil {
 			return nil, fmt.Errorf("codes: list users: %w", err)
 		}
 		u.Created, u.ExpireAfter = time.UnixMicro(created), time.Duration(expire)*time.Minute
@@ -152,7 +153,7 @@ func (s *Store) CreateUser(ctx context.Context, label string, o AddOptions) (Use
 		i := infoFor(0, id, slot, label, o, now)
 		u = UserInfo{ID: id, Slot: slot, Label: label, Kind: o.Kind, Enabled: true, Weekdays: o.Weekdays, From: o.From,
 			Until: o.Until, ValidFrom: o.ValidFrom, ValidUntil: o.ValidUntil, UsesLeft: i.UsesLeft, Created: i.Created,
-			TwoFactor: o.TwoFactor, ExpireAfter: o.ExpireAfter}
+			TwoFactor: o.TwoFactor, Vacation: o.Vacation, ExpireAfter: o.ExpireAfter}
 		return err
 	})
 	if err != nil {

@@ -234,6 +234,8 @@ func (s *Store) refusal(c *credRow, now time.Time) string {
 		return ReasonDisabled
 	case c.usesLeft.Valid && c.usesLeft.Int64 <= 0:
 		return ReasonUsedUp
+	case s.vacation && !c.vacation && c.kind != KindAdmin:
+		return ReasonVacation // opmode.go
 	}
 	if c.weekdays == 0 && !c.validFrom.Valid && !c.validUntil.Valid && !c.expireAfter.Valid {
 		return ""
@@ -279,16 +281,17 @@ type credRow struct {
 	twoFactor             bool
 	expireAfter           sql.NullInt64 // minutes
 	firstUsed             sql.NullInt64
+	vacation              bool
 }
 
 const lookupSQL = `SELECT c.id, c.type, u.id, u.kind, coalesce(u.slot, 0), u.enabled, u.weekdays, u.from_min, u.until_min,
-	u.valid_from_us, u.valid_until_us, u.uses_left, u.two_factor, u.expire_after_min, u.first_used_us
+	u.valid_from_us, u.valid_until_us, u.uses_left, u.two_factor, u.expire_after_min, u.first_used_us, u.vacation
 	FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.digest = ?`
 
 func (s *Store) lookupCredential(ctx context.Context, digest []byte) (*credRow, error) {
 	var c credRow
 	err := s.lookup.QueryRowContext(ctx, digest).Scan(&c.id, &c.typ, &c.userID, &c.kind, &c.slot, &c.enabled, &c.weekdays,
-		&c.from, &c.until, &c.validFrom, &c.validUntil, &c.usesLeft, &c.twoFactor, &c.expireAfter, &c.firstUsed)
+		&c.from, &c.until, &c.validFrom, &c.validUntil, &c.usesLeft, &c.twoFactor, &c.expireAfter, &c.firstUsed, &c.vacation)
 	if err != nil {
 		return nil, err
 	}

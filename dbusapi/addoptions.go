@@ -86,6 +86,12 @@ func setOption(o *codes.AddOptions, key string, v dbus.Variant) *dbus.Error {
 			err = wrongType(key, "b", v)
 		}
 		o.TwoFactor = b
+	case wire.OptVacation:
+		b, ok := v.Value().(bool)
+		if !ok {
+			err = wrongType(key, "b", v)
+		}
+		o.Vacation = b
 	case wire.OptExpireAfter:
 		u, ok := v.Value().(uint32)
 		switch {
@@ -97,7 +103,7 @@ func setOption(o *codes.AddOptions, key string, v dbus.Variant) *dbus.Error {
 			o.ExpireAfter = time.Duration(u) * time.Minute
 		}
 	default:
-		return invalidArgs("unknown option %.40q: want one of kind, weekdays, from, until, valid_from, valid_until, uses, two_factor, expire_after", key)
+		return invalidArgs("unknown option %.40q: want one of kind, weekdays, from, until, valid_from, valid_until, uses, two_factor, expire_after, vacation", key)
 	}
 	if err != nil {
 		return invalidArgs("%v", err)

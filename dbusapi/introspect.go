@@ -52,7 +52,8 @@ const xmlComment = `<!--
   valid_until t, uses_left u (limited codes), last_used t.
   Codes1.Add options: kind s, weekdays s or as, from s, until s (HH:MM
   local time), valid_from t, valid_until t (µs since the epoch), uses u,
-  two_factor b, expire_after u (minutes, kind after-first-use).
+  two_factor b, expire_after u (minutes, kind after-first-use), vacation b
+  (opens in vacation mode too; ListUsers details say vacation b).
   Events and Log entries about a credential add credential s (pin, card).
 
   io.lockd.Users1: a user (what Codes1 calls a code: kind, keypad slot,

@@ -60,6 +60,12 @@ func TestOperatingModeOverDBus(t *testing.T) {
 	if got := r.prop(t, wire.PropOperatingMode); got != "no-remote" {
 		t.Errorf("OperatingMode %v after a refused change, want no-remote", got)
 	}
+	// Codes for vacation mode: the option, and a wrong type refused.
+	r.mustCall(t, dbustest.Root, wire.Codes1, "Add", "ssa{sv}", "sitter", "97531", "1", "vacation", "b", "true")
+	res = r.call(t, dbustest.Root, wire.Codes1, "Add", "ssa{sv}", "x", "86420", "1", "vacation", "s", "yes")
+	if res.OK() || !strings.Contains(res.Output(), "vacation") {
+		t.Errorf("vacation option of the wrong type: %v %q", res.Err, res.Output())
+	}
 	r.mustCall(t, dbustest.Root, wire.Lock1, "SetOperatingMode", "s", "passage")
 	sigs.wait(t, "State unlocked", changed(wire.PropState, "unlocked"))
 	res = r.call(t, dbustest.Root, wire.Lock1, "SetOperatingMode", "s", "privacy")
@@ -115,5 +121,22 @@ func TestAlarmsOverDBus(t *testing.T) {
 		"alarm-acknowledged:tamper", "alarm-cleared:tamper"}
 	if d := cmp.Diff(want, kinds); d != "" {
 		t.Errorf("audit log (-want +got):\n%s", d)
+	}
+}
+
+// TestWireNamesAreLocks: the names clients use (wire) are the lock's.
+func TestWireNamesAreLocks(t *testing.T) {
+	var modes, alarms []string
+	for _, m := range lock.OperatingModes() {
+		modes = append(modes, string(m))
+	}
+	for _, a := range lock.Alarms() {
+		alarms = append(alarms, string(a))
+	}
+	if d := cmp.Diff(modes, wire.OperatingModes); d != "" {
+		t.Errorf("wire.OperatingModes (-lock +wire):\n%s", d)
+	}
+	if d := cmp.Diff(alarms, wire.AlarmNames); d != "" {
+		t.Errorf("wire.AlarmNames (-lock +wire):\n%s", d)
 	}
 }

@@ -63,6 +63,7 @@ func userDetails(u codes.UserInfo) map[string]dbus.Variant {
 		Until: u.Until, ValidFrom: u.ValidFrom, ValidUntil: u.ValidUntil, UsesLeft: u.UsesLeft, Uses: u.Uses,
 		Created: u.Created, LastUsed: u.LastUsed})
 	d[wire.KeyTwoFactor] = dbus.MakeVariant(u.TwoFactor)
+	d[wire.KeyVacation] = dbus.MakeVariant(u.Vacation)
 	if u.ExpireAfter > 0 {
 		d[wire.KeyExpireAfter] = dbus.MakeVariant(uint32(u.ExpireAfter.Minutes()))
 	}

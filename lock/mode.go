@@ -62,6 +62,9 @@ const (
 	EventCommandRefused = "command-refused"
 	// ReasonPrivacy: an entry refused in privacy mode, unseen.
 	ReasonPrivacy = "privacy"
+	// ReasonVacation: the store refused, in vacation mode, the code of a
+	// user not marked for it (counted like a wrong code).
+	ReasonVacation = "vacation"
 )
 
 // Errors of SetOperatingMode and of commands the mode refuses.

@@ -302,12 +302,7 @@ func TestPrivacyRefusesCardsUnseen(t *testing.T) {
 	if _, err := r.store.EnrolCard(ctx, 0, codes.Card(rigCard), r.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	c, err := lock.New(lock.Config{Keypad: nopKeypad{}, Bolt: r.bolt, Codes: codeslink.Codes{Store: r.store},
-		States: codeslink.States{Store: r.store}, Clock: r.clk, Log: discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Prime(ctx)
+	c := storeCore(t, r)
 	if err := c.StepMode(lock.ModePrivacy, lock.SourceDBus, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -323,4 +318,36 @@ func TestPrivacyRefusesCardsUnseen(t *testing.T) {
 	if now, _ := r.store.WrongEntriesLeft(ctx, r.clk.Now()); now != left || c.Status().State != lock.StateLocked {
 		t.Errorf("privacy refusals counted (%d wrong entries left, %d before) or opened (%s)", now, left, c.Status().State)
 	}
+}
+
+// TestVacationOnRealStore: in vacation mode the store refuses the codes
+// of users not marked for it like a wrong code (counted, red), and the
+// marked ones open.
+func TestVacationOnRealStore(t *testing.T) {
+	r := newAttackRig(t)
+	ctx := context.Background()
+	if _, err := r.store.Add(ctx, "sitter", "97531", codes.AddOptions{Kind: codes.KindUser, Vacation: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := storeCore(t, r)
+	if err := c.StepMode(lock.ModeVacation, lock.SourceDBus, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := kinds(t, c, func() { c.StepKeys(rigUser + "#"); c.StepKeys("97531#") })
+	if d := cmp.Diff([]string{"denied:vacation", "granted", "unlocking", "unlocked"}, got); d != "" {
+		t.Errorf("vacation mode (-want +got):\n%s", d)
+	}
+}
+
+// storeCore is a primed core on the attack rig's store, which also keeps
+// its mode and alarms.
+func storeCore(t *testing.T, r *attackRig) *lock.Core {
+	t.Helper()
+	c, err := lock.New(lock.Config{Keypad: nopKeypad{}, Bolt: r.bolt, Codes: codeslink.Codes{Store: r.store},
+		States: codeslink.States{Store: r.store}, Clock: r.clk, Log: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Prime(context.Background())
+	return c
 }

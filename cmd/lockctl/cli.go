@@ -43,7 +43,7 @@ var commands = []commandHelp{
 	{"unlock", "[--no-wait]", "unlock, and wait (up to --timeout) until the bolt is unlocked"},
 	{"setup", "[--change]", "set the admin code of a new unit (prompted twice without echo, or read from stdin); " +
 		"a unit already set up refuses unless --change"},
-	{"code add", "[--label L] [--kind K] [--weekdays mon,tue] [--from HH:MM --until HH:MM] " +
+	{"code add", "[--label L] [--kind K] [--vacation] [--weekdays mon,tue] [--from HH:MM --until HH:MM] " +
 		"[--valid-from TIME] [--valid-until TIME] [--uses N]",
 		"add a code (prompted twice without echo, or read from stdin)"},
 	{"code list", "", "list the codes by keypad slot (never their digits)"},
@@ -62,6 +62,10 @@ var commands = []commandHelp{
 		"or read from stdin; or present it at the keypad: * ADMIN # 4 SLOT #"},
 	{"card list", "", "list the cards by id with their users (never their numbers)"},
 	{"card remove", "ID", "delete the card ID"},
+	{"mode", "[normal|vacation|privacy|no-remote|passage]", "show the operating mode, or set it " +
+		"(privacy needs the bolt locked; passage unlocks until the next lock)"},
+	{"alarm ack", "NAME", "acknowledge an alarm (forced-open ajar tamper jammed wrong-entry-limit power); " +
+		"one whose condition persists stays listed, silenced, until it ends"},
 	{"log", "[-n N] [--follow]", "the audit log; --follow then streams new events until interrupted"},
 	{"update install", "[--allow-downgrade] FILE|URL", "install an update bundle and show its progress; " +
 		"--allow-downgrade accepts a version not newer than the running one"},
@@ -71,6 +75,8 @@ var commands = []commandHelp{
 	{"sim press", "KEYS", "press keys on the simulated keypad (lockd --sim)"},
 	{"sim door", "open|closed", "open or close the simulated door"},
 	{"sim jam", "on|off", "jam or free the simulated bolt"},
+	{"sim tamper", "on|off", "open (on) or shut (off) the simulated case"},
+	{"sim mains", "on|off", "restore (on) or cut (off) the simulated mains"},
 	{"sim card", "FACILITY NUMBER", "present a card at the simulated reader (26-bit; 34-bit when FACILITY > 255)"},
 	{"help", "", "this text"},
 }
@@ -217,6 +223,10 @@ func (a *app) main(ctx context.Context, args []string) error {
 		return a.cmdUser(ctx, rest)
 	case "card":
 		return a.cmdCard(ctx, rest)
+	case "mode":
+		return a.cmdMode(ctx, rest)
+	case "alarm":
+		return a.cmdAlarm(ctx, rest)
 	case "log":
 		return a.cmdLog(ctx, rest)
 	case "update":

@@ -148,6 +148,10 @@ func (r *refusal) Error() string {
 		return forPerson(r.msg)
 	case wire.ErrUnprovisioned:
 		return forPerson(r.msg) + " (run 'lockctl setup' first)"
+	case wire.ErrOperatingMode:
+		return forPerson(r.msg) + " (see 'lockctl mode')"
+	case wire.ErrNotLocked, wire.ErrNotActive:
+		return forPerson(r.msg)
 	case errServiceUnknown, errNameHasNoOwner:
 		return "lockd is not running on this bus (" + busName + " has no owner)"
 	case errNoReply:

@@ -29,6 +29,7 @@ var optionHelp = map[string]string{
   --valid-from TIME    an expiring code opens from TIME ...
   --valid-until TIME   ... until TIME; RFC 3339 or a local YYYY-MM-DD[THH:MM]
   --uses N             how many times a one-time or limited code opens
+  --vacation           opens in vacation mode too (lockctl mode vacation)
   --two-factor         opens only with a card of the same user first, then
                        the code within codes.two_factor_window seconds
   --expire-after MIN   an after-first-use code's minutes (1 to 2880)

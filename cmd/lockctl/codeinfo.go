@@ -16,7 +16,7 @@ import (
 type addFlags struct {
 	label, kind, weekdays, from, until, validFrom, validUntil string
 	uses                                                      int // -1: not given
-	twoFactor                                                 bool
+	twoFactor, vacation                                       bool
 	expireAfter                                               int // minutes, 0: not given
 }
 
@@ -27,6 +27,9 @@ func (f addFlags) options(cmd string) (map[string]dbus.Variant, error) {
 	o := map[string]dbus.Variant{}
 	if f.twoFactor {
 		o["two_factor"] = dbus.MakeVariant(true)
+	}
+	if f.vacation {
+		o["vacation"] = dbus.MakeVariant(true)
 	}
 	if f.expireAfter != 0 {
 		if f.expireAfter < 1 {

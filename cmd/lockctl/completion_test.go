@@ -40,7 +40,7 @@ func TestBashCompletion(t *testing.T) {
 		line string
 		want string
 	}{
-		{"lockctl ", "status lock unlock setup code user card log update sim help"},
+		{"lockctl ", "status lock unlock setup code user card mode alarm log update sim help"},
 		{"lockctl s", "status setup sim"},
 		{"lockctl user ", "add list remove enable disable add-pin"},
 		{"lockctl card ", "add list remove"},
@@ -51,11 +51,16 @@ func TestBashCompletion(t *testing.T) {
 		{"lockctl update ", "install status approve reject"},
 		{"lockctl update install " + dir + "/bu", dir + "/bundle.raucb"},
 		{"lockctl update install --a", "--allow-downgrade"},
-		{"lockctl sim ", "press door jam card"},
+		{"lockctl sim ", "press door jam card tamper mains"},
+		{"lockctl sim tamper ", "on off"},
+		{"lockctl mode ", "normal vacation privacy no-remote passage"},
+		{"lockctl mode p", "privacy passage"},
+		{"lockctl alarm ", "ack"},
+		{"lockctl --bus unix:path=/nonexistent alarm ack ", "forced-open ajar tamper jammed wrong-entry-limit power"},
 		{"lockctl sim door ", "open closed"},
 		{"lockctl sim jam o", "on off"},
 		{"lockctl --bus ", "system session sim unix:path="},
-		{"lockctl --bus unix:path=/x ", "status lock unlock setup code user card log update sim help"},
+		{"lockctl --bus unix:path=/x ", "status lock unlock setup code user card mode alarm log update sim help"},
 		{"lockctl lock --", "--bus --timeout --json --help --no-wait"},
 		{"lockctl log -", "--bus --timeout --json --help --follow -f -n"},
 		{"lockctl code add --kind ", "user scheduled expiring one-time limited duress non-access after-first-use"},

@@ -257,7 +257,7 @@ func TestE2ELog(t *testing.T) {
 		t.Errorf("log -n 2 printed %d lines:\n%s", n, res)
 	}
 	res = r.want(0, "", "status")
-	if n := strings.Count(res.stdout, "\n") - 6; n != statusEvents {
+	if n := strings.Count(res.stdout, "\n") - 8; n != statusEvents { // 8 rows before the events
 		t.Errorf("status shows %d events, want %d:\n%s", n, statusEvents, res)
 	}
 
@@ -329,6 +329,7 @@ func TestE2EPermissions(t *testing.T) {
 	mutating := [][]string{
 		{"lock"}, {"unlock"}, {"code", "remove", "1"}, {"code", "enable", "1"}, {"code", "disable", "1"},
 		{"code", "reset-lockout"}, {"sim", "press", "1"}, {"sim", "door", "open"}, {"sim", "jam", "on"},
+		{"mode", "vacation"}, {"alarm", "ack", "tamper"}, {"sim", "tamper", "on"},
 	}
 	for _, u := range []who{nobody, r.reader()} {
 		for _, args := range mutating {

@@ -99,6 +99,7 @@ func TestStatusJSON(t *testing.T) {
 	s := newLockStatus(map[string]dbus.Variant{
 		"State": v("unlocked"), "DoorOpen": v(true), "Provisioned": v(true),
 		"LockedOutUntil": v(uint64(now.Add(90 * time.Second).UnixMicro())), "Mode": v("programming"),
+		"OperatingMode": v("privacy"), "Alarms": v([]string{}),
 	}, now)
 	s.Events = []logEntry{}
 	var b bytes.Buffer
@@ -113,6 +114,7 @@ func TestStatusJSON(t *testing.T) {
 		"state": "unlocked", "door_open": true, "has_door": true, "provisioned": true,
 		"locked_out_until": now.Add(90 * time.Second).Format(time.RFC3339), "lockout_remaining_seconds": 90.0,
 		"mode": "programming", "health": []any{}, "events": []any{},
+		"operating_mode": "privacy", "alarms": []any{},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status --json (-want +got):\n%s", diff)
@@ -426,5 +428,30 @@ func TestMoveWatch(t *testing.T) {
 		if (tt.want == "" && got != "") || (tt.want != "" && !strings.Contains(got, tt.want)) {
 			t.Errorf("%s from %s seeing %v: %q, want %q", tt.target, tt.before, tt.seen, got, tt.want)
 		}
+	}
+}
+
+// TestStatusModesAndAlarms: the operating mode and the alarms get their
+// rows, with a hint to acknowledge; a lockd without them gets none, and
+// --json says null.
+func TestStatusModesAndAlarms(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := newLockStatus(map[string]dbus.Variant{"State": v("locked"), "Provisioned": v(true),
+		"OperatingMode": v("vacation"), "Alarms": v([]string{"forced-open", "tamper"})}, now)
+	var b bytes.Buffer
+	writeStatus(&b, s, painter{})
+	for _, want := range []string{"Operating mode: vacation", "Alarms: forced-open\n", "tamper\n", "lockctl alarm ack NAME"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	old := newLockStatus(map[string]dbus.Variant{"State": v("locked"), "Provisioned": v(true)}, now)
+	writeStatus(&b, old, painter{})
+	if strings.Contains(b.String(), "Operating mode") || strings.Contains(b.String(), "Alarms") {
+		t.Errorf("rows for what an older lockd does not have:\n%s", b.String())
+	}
+	if old.Alarms != nil {
+		t.Errorf("alarms %v from a lockd without them, want nil (null)", old.Alarms)
 	}
 }

@@ -17,7 +17,7 @@ const simDoorTimeout = 5 * time.Second
 // the simulated board through Simulator1, so what follows goes through
 // the real keypad scanner and drivers.
 func (a *app) cmdSim(ctx context.Context, args []string) error {
-	sub, rest, err := subcommand("sim", args, "press", "door", "jam", "card")
+	sub, rest, err := subcommand("sim", args, "press", "door", "jam", "card", "tamper", "mains")
 	if err != nil {
 		return err
 	}
@@ -90,6 +90,8 @@ func simCall(sub, arg string) (method string, callArg any, done string, err erro
 			return "SetJam", false, "bolt freed", nil
 		}
 		return "", nil, "", usagef("sim jam", "sim jam: want on or off, not %q", arg)
+	case "tamper", "mains":
+		return simSwitch(sub, arg) // simalarm.go
 	}
 	return "", nil, "", usagef("sim", "sim: unknown subcommand %q", sub)
 }

@@ -26,8 +26,11 @@ type lockStatus struct {
 	LockoutSeconds int64      `json:"lockout_remaining_seconds"`
 	Mode           string     `json:"mode"`
 	Health         []string   `json:"health"` // empty when healthy
-	Events         []logEntry `json:"events"`
-	EventsError    string     `json:"events_error,omitempty"` // why Events is empty, if it could not be read
+	// OperatingMode and Alarms: "" and nil from a lockd without them.
+	OperatingMode string     `json:"operating_mode,omitempty"`
+	Alarms        []string   `json:"alarms"` // null: this lockd has none
+	Events        []logEntry `json:"events"`
+	EventsError   string     `json:"events_error,omitempty"` // why Events is empty, if it could not be read
 }
 
 // newLockStatus decodes Lock1's properties at now.
@@ -44,6 +47,7 @@ func newLockStatus(p map[string]dbus.Variant, now time.Time) lockStatus {
 	if s.Health == nil {
 		s.Health = []string{}
 	}
+	s.OperatingMode, s.Alarms = modeStatus(p) // modestatus.go
 	return s
 }
 
@@ -127,15 +131,19 @@ func writeStatus(w io.Writer, s lockStatus, p painter) {
 	if mode == "" {
 		mode = "-"
 	}
-	keyValues(w, [][2]string{
+	rows := [][2]string{
 		{"State", s.State},
 		{"Door", door},
 		{"Provisioned", prov},
 		{"Lockout", lockout},
 		{"Keypad mode", mode},
+	}
+	rows = append(rows, modeRows(s)...) // modestatus.go
+	rows = append(rows, [][2]string{
 		{"Health", health},
 		{"Last events", strings.Join(ev, "\n")},
-	}, p, s.colour)
+	}...)
+	keyValues(w, rows, p, s.colour)
 }
 
 // colour is how writeStatus colours line i of a row: what needs a person
@@ -161,6 +169,8 @@ func (s lockStatus) colour(key string, i int) colour {
 			return red
 		}
 		return green
+	case "Operating mode", "Alarms":
+		return s.modeColour(key)
 	case "Last events":
 		if s.EventsError == "" && i < len(s.Events) {
 			return kindColour(s.Events[i].Kind)

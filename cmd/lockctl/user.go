@@ -22,6 +22,7 @@ import (
 type userInfo struct {
 	codeInfo
 	TwoFactor   bool             `json:"two_factor"`
+	Vacation    bool             `json:"vacation"` // opens in vacation mode too
 	ExpireAfter int64            `json:"expire_after_minutes,omitempty"`
 	FirstUsed   *time.Time       `json:"first_used,omitempty"`
 	Credentials []credentialInfo `json:"credentials"`
@@ -52,9 +53,11 @@ func (c *client) listUsers(ctx context.Context) ([]userInfo, error) {
 	out := make([]userInfo, 0, len(raw))
 	for _, r := range raw {
 		u := userInfo{codeInfo: newCodeInfo(r.ID, r.Label, r.Details), TwoFactor: vBool(r.Details, wire.KeyTwoFactor),
+			Vacation:  vBool(r.Details, wire.KeyVacation),
 			FirstUsed: timePtr(vMicros(r.Details, wire.KeyFirstUsed)), Credentials: []credentialInfo{}}
 		u.ExpireAfter, _ = vInt(r.Details, wire.KeyExpireAfter)
 		delete(u.Details, wire.KeyTwoFactor)
+		delete(u.Details, wire.KeyVacation)
 		delete(u.Details, wire.KeyExpireAfter)
 		delete(u.Details, wire.KeyFirstUsed)
 		for _, cr := range r.Credentials {
@@ -92,6 +95,7 @@ func addUserFlags(fs *flag.FlagSet, f *addFlags) {
 	fs.StringVar(&f.validUntil, "valid-until", "", "")
 	fs.IntVar(&f.uses, "uses", -1, "")
 	fs.BoolVar(&f.twoFactor, "two-factor", false, "")
+	fs.BoolVar(&f.vacation, "vacation", false, "")
 	fs.IntVar(&f.expireAfter, "expire-after", 0, "")
 }
 
@@ -176,6 +180,9 @@ func writeUserTable(w io.Writer, list []userInfo) {
 		kind := sanitize(u.Kind)
 		if u.TwoFactor {
 			kind += " (card+PIN)"
+		}
+		if u.Vacation {
+			kind += " (vacation)"
 		}
 		sched := u.schedule()
 		if u.ExpireAfter > 0 {

@@ -17,3 +17,19 @@ const (
 	// ErrNotActive: AcknowledgeAlarm of an alarm that is not listed.
 	ErrNotActive = "io.lockd.Error.NotActive"
 )
+
+// OptVacation (b, Codes1.Add and Users1.AddUser) marks a user whose
+// credentials open in vacation mode; KeyVacation (b) says so in
+// Users1.ListUsers.
+const (
+	OptVacation = "vacation"
+	KeyVacation = "vacation"
+)
+
+// OperatingModes are the values of OperatingMode, in the order of
+// Matter's enum ("9 N #" at the keypad takes the index); lock's own list,
+// which a dbusapi test holds this one to.
+var OperatingModes = []string{"normal", "vacation", "privacy", "no-remote", "passage"}
+
+// AlarmNames are the values Alarms may hold, in the order it lists them.
+var AlarmNames = []string{"forced-open", "ajar", "tamper", "jammed", "wrong-entry-limit", "power"}

@@ -29,6 +29,8 @@ func (m *model) onKey(k tea.KeyMsg) tea.Cmd {
 			m.queue(doorAction(m.board))
 		case r == 'j':
 			m.queue(jamAction(m.board))
+		case r == 't':
+			m.queue(tamperAction(m.board)) // alarms.go
 		case r == 'l':
 			cmds = append(cmds, m.command(true))
 		case r == 'u':

@@ -193,6 +193,16 @@ func TestDoorAndJamKeys(t *testing.T) {
 	if h.board.Door.IsOpen() || h.board.Motor.Jammed() {
 		t.Errorf("second o, j: door open %v, jammed %v; want both false", h.board.Door.IsOpen(), h.board.Motor.Jammed())
 	}
+	h.typeKeys("t")
+	h.pump(t, isNotice)
+	if h.board.Tamper.Closed() {
+		t.Fatal("t did not open the case")
+	}
+	h.typeKeys("t")
+	h.pump(t, isNotice)
+	if !h.board.Tamper.Closed() {
+		t.Error("second t did not shut the case")
+	}
 }
 
 func TestJamWithStrike(t *testing.T) {

@@ -79,7 +79,8 @@ func (m *model) help() string {
 	if m.hasKey('A') {
 		keys += " a-d"
 	}
-	return keys + " keypad · o door · j jam · l lock · u unlock · q quit"
+	return keys + " keypad · l lock · u unlock · q quit\n" +
+		"the board: o door · j jam · t tamper switch"
 }
 
 // keypadView draws the keypad as a grid, keys held down highlighted.
@@ -142,6 +143,8 @@ func (m *model) statusView() string {
 		m.ui.row("Keypad", m.ui.mode(st.Mode)),
 		m.ui.row("Lockout", m.ui.lockout(st, s.now)),
 		m.ui.row("Relock", m.ui.relock(st.RelockAt, s.now)),
+		m.ui.row("Mode", m.ui.opMode(st.OperatingMode)), // alarms.go
+		m.ui.row("Alarms", m.ui.alarms(st.Alarms)),
 	)
 	return strings.Join(rows, "\n")
 }

@@ -56,6 +56,11 @@ func TestView(t *testing.T) {
 			notWant: []string{"more wrong entries"},
 		},
 		{
+			name:   "operating mode and alarms",
+			status: lock.Status{State: lock.StateLocked, Provisioned: true, OperatingMode: lock.ModePrivacy, Alarms: []lock.Alarm{lock.AlarmForcedOpen, lock.AlarmTamper}},
+			want:   []string{"Mode     privacy", "Alarms   forced-open tamper · lockctl alarm ack NAME", "t tamper"},
+		},
+		{
 			name:   "unknown",
 			status: lock.Status{State: lock.StateUnknown, Provisioned: true},
 			want:   []string{"UNKNOWN"},
