@@ -94,7 +94,9 @@ ls_
 world
 b history | sed 's/^/E2E-HIST /'
 poweroff -f`
-	c := u.powerOn(script, nil, cycleTimeout)
+	// A busy host makes the board type keys again, each time that it
+	// cannot tell waiting out lockd's 5 s entry timeout: a longer bound.
+	c := u.powerOn(script, nil, 2*cycleTimeout)
 	wantBoot(t, c, "A", false, "1.0.0")
 	if _, ok := c.marker("E2E-BOARD-UP "); !ok {
 		t.Fatalf("no GPIO board in the guest\n%s", c.console)

@@ -203,10 +203,15 @@ func (w *world) run(tick time.Duration) {
 			vals[i] = v != o.activeLow
 		}
 		w.mu.Lock()
-		for i, o := range w.outs {
-			if vals[i] != o.on {
-				o.on = vals[i]
-				w.history = append(w.history, fmt.Sprintf("%d %s=%d", now.Sub(w.start).Milliseconds(), o.name, b2i(o.on)))
+		// Lines that went off first, then those that went on: one sample
+		// that saw lockd release one H-bridge input and drive the other
+		// says so in that order, and shows both on only if they were.
+		for _, on := range []bool{false, true} {
+			for i, o := range w.outs {
+				if vals[i] != o.on && vals[i] == on {
+					o.on = on
+					w.history = append(w.history, fmt.Sprintf("%d %s=%d", now.Sub(w.start).Milliseconds(), o.name, b2i(on)))
+				}
 			}
 		}
 		w.stepLocked(now)
