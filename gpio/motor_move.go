@@ -59,12 +59,21 @@ func (m *Motor) drive(ctx context.Context, to Position) (reached bool, err error
 	}
 	// Cancelling ctx releases the motor at once, even while we sit in
 	// WaitForEdge, which cannot be interrupted.
+	released := make(chan struct{})
 	stopOnCancel := context.AfterFunc(ctx, func() {
+		defer close(released)
 		if err := m.Stop(); err != nil {
 			m.log.Error("gpio: motor: release on cancel", "err", err)
 		}
 	})
-	defer stopOnCancel()
+	defer func() {
+		// A release on cancel that has started must end before this move
+		// returns: run late, it would stop the next move (seen: a walk of
+		// short pulses had its second pulse "interrupted by Stop").
+		if !stopOnCancel() {
+			<-released
+		}
+	}()
 	defer func() {
 		if serr := m.Stop(); serr != nil {
 			err = errors.Join(err, serr)
@@ -82,6 +91,11 @@ func (m *Motor) drive(ctx context.Context, to Position) (reached bool, err error
 			return false, err
 		}
 		if m.Direction() != dir {
+			// The release on cancel may have run between the ctx check
+			// above and this one: then it is the cancel, not a Stop.
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
 			return false, fmt.Errorf("gpio: motor: %s interrupted by Stop", dir)
 		}
 		left := time.Until(deadline)
