@@ -15,6 +15,11 @@ import (
 	"lockd.dev/lockd/lock/locktest"
 )
 
+const (
+	wiegandGap        = 150 * time.Millisecond
+	wiegandKeySpacing = 3 * wiegandGap
+)
+
 // wiegandStrike is a simulated board with a Wiegand reader and a strike,
 // and the real drivers of both.
 func wiegandStrike(t *testing.T) (*sim.Board, *gpio.Wiegand, *gpio.Strike) {
@@ -23,7 +28,12 @@ func wiegandStrike(t *testing.T) (*sim.Board, *gpio.Wiegand, *gpio.Strike) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, err := gpio.NewWiegand(board.Wiegand.D0(), board.Wiegand.D1(), gpio.WiegandOptions{Gap: 30 * time.Millisecond, Poll: 20 * time.Millisecond})
+	// The simulated reader sends a bit every 2 ms from a goroutine; a gap
+	// of wiegandGap ends a frame only when the sender is done, not when a
+	// loaded test machine (make test runs -race and the arm64 tests
+	// side by side) parks that goroutine for a few dozen ms mid-frame.
+	// Keys are typed wiegandKeySpacing apart, well past the gap.
+	kp, err := gpio.NewWiegand(board.Wiegand.D0(), board.Wiegand.D1(), gpio.WiegandOptions{Gap: wiegandGap, Poll: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestWiegandKeypadOpens(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	if err := board.Wiegand.Type(ctx, "2580#", 80*time.Millisecond); err != nil {
+	if err := board.Wiegand.Type(ctx, "2580#", wiegandKeySpacing); err != nil {
 		t.Fatal(err)
 	}
 	locktest.WaitEvent(t, events, lock.EventUnlocked)
