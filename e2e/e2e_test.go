@@ -36,8 +36,8 @@ func TestBootChain(t *testing.T) {
 		{2, "4 power cut during install", cutDuringInstall},                                                         // 58
 		{4, "5a power cut right after arming", cutAfterArming},                                                      // 40
 		{10, "6 wrong-model bundle refused", wrongModel},                                                            // 11
-		{3, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 52
-		{9, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                 // 20
+		{3, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 30
+		{9, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                 // 13
 	}
 	b.pace = newPacer()
 	for _, sc := range scenarios {
