@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"maps"
 
 	"os"
 	"os/exec"
@@ -257,7 +258,7 @@ func buildAssets(t testing.TB) *assets {
 		testtool.Need(t, tool[0], tool[1])
 	}
 	a := &assets{ubootBin: testtool.NeedFile(t, uboottest.Bin, "u-boot-qemu"), slots: map[string]string{},
-		bundleNames: map[string]string{}, slotSize: 96 << 20}
+		bundleNames: map[string]string{}, slotSize: 128 << 20}
 	debs, headers := splitHeaders(fetchDebs(t))
 	root := debRoot(t, debs)
 	a.gpioSim = buildGPIOSim(t, kernelRelease(t, root), headers)
@@ -279,8 +280,37 @@ func buildAssets(t testing.TB) *assets {
 		})
 		a.slots[v.name] = filepath.Join(dir, "rootfs.ext4")
 	}
+	a.buildSystemdSlot(t, base.sum(), root, initramfs, debs)
 	a.buildBundles(t)
 	return a
+}
+
+// buildSystemdSlot makes (or finds) slot v1-systemd (systemd_test.go),
+// keyed by the busybox slots' inputs and its own.
+func (a *assets) buildSystemdSlot(t testing.TB, base, root, initramfs string, debs []string) {
+	t.Helper()
+	debs = append(slices.Clone(debs), fetchSystemdDebs(t)...)
+	bin := installBins(t)
+	v := slotVariant{name: "v1-systemd", version: "1.0.0"}
+	h := newHasher().str(base, fmt.Sprintf("%+v", v)).file(t, filepath.Join(repo, "Makefile"))
+	for _, d := range debs {
+		h.str(filepath.Base(d))
+	}
+	for _, n := range slices.Sorted(maps.Keys(systemdUnits)) {
+		h.str(n, systemdUnits[n])
+	}
+	for _, dir := range []string{filepath.Join(repo, "systemd"), bin} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+				h.file(t, f)
+			}
+		}
+	}
+	dir := cached(t, "slot-"+v.name, h.sum(), func(dir string) {
+		buildSystemdSlot(t, a, root, initramfs, debs, bin, v, dir)
+	})
+	a.slots[v.name] = filepath.Join(dir, "rootfs.ext4")
 }
 
 // buildInitramfs makes the initramfs: busybox, the modules, guest/initramfs-init.
@@ -308,17 +338,6 @@ func buildInitramfs(t testing.TB, root string) string {
 // buildSlot makes one root file system as an ext4 image, rootfs.ext4.
 func buildSlot(t testing.TB, a *assets, root, initramfs string, bins []string, v slotVariant, dir string) {
 	tree := filepath.Join(dir, "tree")
-	kernel, _ := kernelFiles(t, root)
-	copyFile(t, kernel, filepath.Join(tree, "boot/Image"), 0o644)
-	if v.badKernel {
-		f, err := os.OpenFile(filepath.Join(tree, "boot/Image"), os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteAt(bytes.Repeat([]byte{0xde}, 4096), 0)
-		f.Close()
-	}
-	copyFile(t, initramfs, filepath.Join(tree, "boot/initrd.img"), 0o644)
 	bb := filepath.Join(tree, "bin/busybox")
 	copyFile(t, filepath.Join(root, "bin/busybox"), bb, 0o755)
 	for _, app := range busyboxApplets(t, bb) {
@@ -341,10 +360,32 @@ func buildSlot(t testing.TB, a *assets, root, initramfs string, bins []string, v
 		copyFile(t, filepath.Join(repo, "systemd/io.lockd.Lock1.conf"), filepath.Join(tree, "usr/share/dbus-1/system.d/io.lockd.Lock1.conf"), 0o644)
 	}
 	copyFile(t, "guest/login1.conf", filepath.Join(tree, "usr/share/dbus-1/system.d/login1.conf"), 0o644)
+	writeFile(t, filepath.Join(tree, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:101::/nonexistent:/bin/false\nlockd:x:102:102::/var/lib/lockd:/bin/false\n"), 0o644)
+	writeFile(t, filepath.Join(tree, "etc/group"), []byte("root:x:0:\nmessagebus:x:101:\nlockd:x:102:\nlockd-admin:x:103:\n"), 0o644)
+	slotCommon(t, a, root, initramfs, v, tree)
+	img := filepath.Join(dir, "rootfs.ext4")
+	mkext4(t, tree, img, "rootfs-"+v.name)
+	os.RemoveAll(tree)
+}
+
+// slotCommon writes what every slot has: the kernel, the initramfs, the
+// GPIO board's modules, lockd's config and the rig's key, the machine's
+// identity and the mount points.
+func slotCommon(t testing.TB, a *assets, root, initramfs string, v slotVariant, tree string) {
+	t.Helper()
+	kernel, _ := kernelFiles(t, root)
+	copyFile(t, kernel, filepath.Join(tree, "boot/Image"), 0o644)
+	if v.badKernel {
+		f, err := os.OpenFile(filepath.Join(tree, "boot/Image"), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt(bytes.Repeat([]byte{0xde}, 4096), 0)
+		f.Close()
+	}
+	copyFile(t, initramfs, filepath.Join(tree, "boot/initrd.img"), 0o644)
 	etc := map[string]string{
 		"os-release":    fmt.Sprintf("NAME=\"lockd e2e\"\nID=lockd-e2e\nVERSION_ID=%s\n", v.version),
-		"passwd":        "root:x:0:0:root:/root:/bin/sh\nmessagebus:x:100:101::/nonexistent:/bin/false\nlockd:x:102:102::/var/lib/lockd:/bin/false\n",
-		"group":         "root:x:0:\nmessagebus:x:101:\nlockd:x:102:\nlockd-admin:x:103:\n",
 		"machine-id":    "0123456789abcdef0123456789abcdef\n",
 		"fw_env.config": fmt.Sprintf("/boot/firmware/uboot.env 0x0000 %#x\n", envSize),
 	}
@@ -365,9 +406,6 @@ func buildSlot(t testing.TB, a *assets, root, initramfs string, bins []string, v
 			t.Fatal(err)
 		}
 	}
-	img := filepath.Join(dir, "rootfs.ext4")
-	mkext4(t, tree, img, "rootfs-"+v.name)
-	os.RemoveAll(tree)
 }
 
 // mkext4 makes an ext4 image of dir just large enough for it.

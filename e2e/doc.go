@@ -5,7 +5,8 @@
 // dbus-daemon, and the kernel's own gpio-sim driver built by the rig for
 // that kernel (gpiosim_test.go): on it lockd runs without --sim, through
 // periph.io's gpioioctl driver, and e2e-guest board plays the world
-// around the lock (gpio_test.go). Every Linux-side step of an update (install, arm, commit,
+// around the lock (gpio_test.go). One slot image boots Debian's systemd
+// with lockd installed by make install (systemd_test.go). Every Linux-side step of an update (install, arm, commit,
 // the report of a rollback) is lockd's own code on real block devices
 // and the real uboot.env; the rig only powers the unit on, runs a script
 // in it, and cuts the power.

@@ -36,12 +36,12 @@ var partitions = []struct {
 	typ         byte
 }{
 	{1 * mib, 16 * mib, 0x0c},
-	{17 * mib, 96 * mib, 0x83},
-	{113 * mib, 96 * mib, 0x83},
-	{209 * mib, 32 * mib, 0x83},
+	{17 * mib, 128 * mib, 0x83},
+	{145 * mib, 128 * mib, 0x83},
+	{273 * mib, 32 * mib, 0x83},
 }
 
-const diskSize = 241 * mib
+const diskSize = 305 * mib
 
 // verbose (LOCKD_E2E_VERBOSE=1) logs every console, each line with the
 // time since power-on.
@@ -118,6 +118,12 @@ type unit struct {
 // lockd_slot=A (written by lockd's own ubootenv code).
 func (b *board) newUnit(t testing.TB) *unit {
 	t.Helper()
+	return b.newUnitWith(t, b.a.slots["v1"])
+}
+
+// newUnitWith is newUnit with slotA (an image) in slot A.
+func (b *board) newUnitWith(t testing.TB, slotA string) *unit {
+	t.Helper()
 	u := b.unitDir(t)
 	fat := filepath.Join(u.dir, "fat.img")
 	uboottest.WriteSized(t, fat, nil, partitions[0].size)
@@ -147,7 +153,7 @@ func (b *board) newUnit(t testing.TB) *unit {
 	if _, err := f.WriteAt(mbr, 0); err != nil {
 		t.Fatal(err)
 	}
-	for i, img := range []string{fat, b.a.slots["v1"], "", b.data} {
+	for i, img := range []string{fat, slotA, "", b.data} {
 		if img != "" {
 			copySparse(t, f, partitions[i].start, partitions[i].size, img)
 		}
