@@ -119,10 +119,14 @@ func (b *Board) PinNames() []string {
 	return n
 }
 
-// Timing of Press: a brisk but human typist.
+// Timing of Press: a human typist. Holds of 150 ms, not the 80 ms of a
+// brisk one: the real scanner watches the simulated contacts in real
+// time, and on a loaded machine (make test runs -race and the arm64 tests
+// under QEMU side by side) a scanner goroutine parked for 80 ms missed a
+// key.
 const (
-	pressHold = 80 * time.Millisecond
-	pressGap  = 50 * time.Millisecond
+	pressHold = 150 * time.Millisecond
+	pressGap  = 100 * time.Millisecond
 )
 
 // Press types keys on whichever keypad the board carries, as a person
