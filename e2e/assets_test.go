@@ -258,7 +258,7 @@ func buildAssets(t testing.TB) *assets {
 		testtool.Need(t, tool[0], tool[1])
 	}
 	a := &assets{ubootBin: testtool.NeedFile(t, uboottest.Bin, "u-boot-qemu"), slots: map[string]string{},
-		bundleNames: map[string]string{}, slotSize: 128 << 20}
+		bundleNames: map[string]string{}, slotSize: 160 << 20}
 	debs, headers := splitHeaders(fetchDebs(t))
 	root := debRoot(t, debs)
 	a.gpioSim = buildGPIOSim(t, kernelRelease(t, root), headers)
@@ -280,19 +280,19 @@ func buildAssets(t testing.TB) *assets {
 		})
 		a.slots[v.name] = filepath.Join(dir, "rootfs.ext4")
 	}
-	a.buildSystemdSlot(t, base.sum(), root, initramfs, debs)
+	a.buildSystemdSlots(t, base.sum(), root, initramfs, debs)
 	a.buildBundles(t)
 	return a
 }
 
-// buildSystemdSlot makes (or finds) slot v1-systemd (systemd_test.go),
-// keyed by the busybox slots' inputs and its own.
-func (a *assets) buildSystemdSlot(t testing.TB, base, root, initramfs string, debs []string) {
+// buildSystemdSlots makes (or finds) the systemd slots (systemd_test.go),
+// keyed by the busybox slots' inputs and their own.
+func (a *assets) buildSystemdSlots(t testing.TB, base, root, initramfs string, debs []string) {
 	t.Helper()
 	debs = append(slices.Clone(debs), fetchSystemdDebs(t)...)
 	bin := installBins(t)
-	v := slotVariant{name: "v1-systemd", version: "1.0.0"}
-	h := newHasher().str(base, fmt.Sprintf("%+v", v)).file(t, filepath.Join(repo, "Makefile"))
+	// The builder's own file is an input too: it lays the image out.
+	h := newHasher().str(base).file(t, filepath.Join(repo, "Makefile")).file(t, "systemd_test.go")
 	for _, d := range debs {
 		h.str(filepath.Base(d))
 	}
@@ -307,10 +307,12 @@ func (a *assets) buildSystemdSlot(t testing.TB, base, root, initramfs string, de
 			}
 		}
 	}
-	dir := cached(t, "slot-"+v.name, h.sum(), func(dir string) {
-		buildSystemdSlot(t, a, root, initramfs, debs, bin, v, dir)
-	})
-	a.slots[v.name] = filepath.Join(dir, "rootfs.ext4")
+	for _, v := range systemdVariants {
+		dir := cached(t, "slot-"+v.name, newHasher().str(h.sum(), fmt.Sprintf("%+v", v)).sum(), func(dir string) {
+			buildSystemdSlot(t, a, root, initramfs, debs, bin, v, dir)
+		})
+		a.slots[v.name] = filepath.Join(dir, "rootfs.ext4")
+	}
 }
 
 // buildInitramfs makes the initramfs: busybox, the modules, guest/initramfs-init.
@@ -411,6 +413,13 @@ func slotCommon(t testing.TB, a *assets, root, initramfs string, v slotVariant, 
 // mkext4 makes an ext4 image of dir just large enough for it.
 func mkext4(t testing.TB, dir, img, label string) {
 	t.Helper()
+	mkext4Spare(t, dir, img, label, 0)
+}
+
+// mkext4Spare is mkext4 with spare MiB more: a few files of 100 MiB and
+// more need more than mkext4's margin for the journal and extent blocks.
+func mkext4Spare(t testing.TB, dir, img, label string, spare int64) {
+	t.Helper()
 	var size int64
 	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
 		if err == nil {
@@ -418,7 +427,7 @@ func mkext4(t testing.TB, dir, img, label string) {
 		}
 		return nil
 	})
-	size = (size*11/10 + (6 << 20) + (1<<20 - 1)) / (1 << 20)
+	size = (size*11/10+(6<<20)+(1<<20-1))/(1<<20) + spare
 	run(t, testtool.Need(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", label, "-b", "4096", "-E", "root_owner=0:0",
 		"-d", dir, img, fmt.Sprintf("%dM", size))
 }
@@ -428,21 +437,23 @@ func mkext4(t testing.TB, dir, img, label string) {
 func (a *assets) buildBundles(t testing.TB) {
 	t.Helper()
 	h := newHasher().file(t, a.lockd).file(t, a.key+".key")
-	for _, v := range variants {
+	all := append(slices.Clone(variants), systemdVariants...)
+	for _, v := range all {
 		h.str(v.name, a.slots[v.name])
 	}
 	type spec struct{ name, variant, compatible string }
 	specs := []spec{{"v2", "v2", compatible}, {"v2-unhealthy", "v2-unhealthy", compatible},
-		{"v2-badkernel", "v2-badkernel", compatible}, {"v2-othermodel", "v2", "lockd,some-other-model"}}
+		{"v2-badkernel", "v2-badkernel", compatible}, {"v2-othermodel", "v2", "lockd,some-other-model"},
+		{"v2-unhealthy-systemd", "v2-unhealthy-systemd", compatible}}
 	dir := cached(t, "bundles", h.sum(), func(dir string) {
 		tree := filepath.Join(dir, "tree")
 		os.MkdirAll(tree, 0o755)
 		for _, s := range specs {
-			v := variants[slices.IndexFunc(variants, func(v slotVariant) bool { return v.name == s.variant })]
+			v := all[slices.IndexFunc(all, func(v slotVariant) bool { return v.name == s.variant })]
 			run(t, a.lockd, "bundle", "create", "--key", a.key+".key", "--compatible", s.compatible,
 				"--version", v.version, a.slots[s.variant], "-o", filepath.Join(tree, s.name+".bundle"))
 		}
-		mkext4(t, tree, filepath.Join(dir, "bundles.ext4"), "bundles")
+		mkext4Spare(t, tree, filepath.Join(dir, "bundles.ext4"), "bundles", 32)
 		os.RemoveAll(tree)
 	})
 	a.bundles = filepath.Join(dir, "bundles.ext4")

@@ -23,22 +23,23 @@ func TestBootChain(t *testing.T) {
 	// Each scenario has a rank: the pacer starts the longest first (its
 	// seconds on 2 cores, cold, in the comment), so that the two QEMUs the
 	// rig runs at a time finish together. Scenario 5b (power cuts at the
-	// commit) runs as subtests of 1, ranks 6 to 8, on copies of its unit
+	// commit) runs as subtests of 1, ranks 7 to 9, on copies of its unit
 	// once the trial is armed: the install they share runs once.
 	scenarios := []struct {
 		rank int
 		name string
 		fn   func(t *testing.T, u *unit)
 	}{
-		{1, "1 good update commits", goodUpdate}, // 44, then 5b: 17-24 each
-		{0, "2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }}, // 57
-		{9, "3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }},  // 26
-		{2, "4 power cut during install", cutDuringInstall},                                                         // 53
-		{5, "5a power cut right after arming", cutAfterArming},                                                      // 33
-		{11, "6 wrong-model bundle refused", wrongModel},                                                            // 6
-		{4, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 30
-		{10, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                // 14
-		{3, "9 systemd: the shipped units, lockd reboots into the trial through logind", systemdTrial},              // 55
+		{2, "1 good update commits", goodUpdate}, // 44, then 5b: 17-24 each
+		{1, "2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }}, // 57
+		{10, "3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }}, // 26
+		{3, "4 power cut during install", cutDuringInstall},                                                         // 53
+		{6, "5a power cut right after arming", cutAfterArming},                                                      // 33
+		{12, "6 wrong-model bundle refused", wrongModel},                                                            // 6
+		{5, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 30
+		{11, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                // 14
+		{4, "9 systemd: the shipped units, lockd reboots into the trial through logind", systemdTrial},              // 55-67
+		{0, "10 systemd: lockd never healthy, FailureAction reboots, rolled back", systemdRolledBack},               // 246
 	}
 	b.pace = newPacer()
 	for _, sc := range scenarios {
@@ -129,7 +130,7 @@ func goodUpdate(t *testing.T, u *unit) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c.t = t
-			u.b.pace.run(6+i, func() { // ranks 6-8: after 5a, before 3
+			u.b.pace.run(7+i, func() { // ranks 7-9: after 5a, before 3
 				s := time.Now()
 				cutDuringCommit(t, c, d)
 				t.Logf("scenario %q (after 1's install): %.1f s", name, time.Since(s).Seconds())

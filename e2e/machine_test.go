@@ -36,12 +36,12 @@ var partitions = []struct {
 	typ         byte
 }{
 	{1 * mib, 16 * mib, 0x0c},
-	{17 * mib, 128 * mib, 0x83},
-	{145 * mib, 128 * mib, 0x83},
-	{273 * mib, 32 * mib, 0x83},
+	{17 * mib, 160 * mib, 0x83},
+	{177 * mib, 160 * mib, 0x83},
+	{337 * mib, 32 * mib, 0x83},
 }
 
-const diskSize = 305 * mib
+const diskSize = 369 * mib
 
 // verbose (LOCKD_E2E_VERBOSE=1) logs every console, each line with the
 // time since power-on.

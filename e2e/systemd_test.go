@@ -22,6 +22,13 @@ import (
 // QEMU disk names (virtio, not mmc), and its own services: the GPIO
 // board and the script runner.
 
+// systemdVariants are the systemd slots: v1 for slot A, and a v2 whose
+// lockd never gets healthy (no D-Bus policy: it cannot own its name).
+var systemdVariants = []slotVariant{
+	{name: "v1-systemd", version: "1.0.0"},
+	{name: "v2-unhealthy-systemd", version: "2.0.0", noPolicy: true},
+}
+
 // systemdDebs are the packages of the systemd slot besides guestDebs.
 var systemdDebs = []string{"systemd", "libsystemd-shared", "udev", "libudev1", "dbus", "polkitd",
 	"libpolkit-gobject-1-0", "libglib2.0-0", "libduktape207", "libffi8", "mount", "libmount1",
@@ -144,6 +151,7 @@ func buildSystemdSlot(t testing.TB, a *assets, root, initramfs string, debs []st
 			run(t, testtool.Need(t, "dpkg-deb", "dpkg"), "-x", d, tree)
 		}
 	}
+	mergeUsr(t, tree)
 	// What an image leaves out: gconv, documentation, udev's hardware
 	// database.
 	for _, p := range []string{"usr/lib/aarch64-linux-gnu/gconv", "lib/udev/hwdb.d", "usr/share/doc",
@@ -171,6 +179,11 @@ func buildSystemdSlot(t testing.TB, a *assets, root, initramfs string, debs []st
 	// rig's, written by slotCommon.
 	run(t, "make", "-s", "-C", repo, "install", "DESTDIR="+tree, "BIN="+bin, "PREFIX=/usr")
 	copyFile(t, filepath.Join(bin, "e2e-guest"), filepath.Join(tree, "usr/bin/e2e-guest"), 0o755)
+	if v.noPolicy {
+		if err := os.Remove(filepath.Join(tree, "usr/share/dbus-1/system.d/io.lockd.Lock1.conf")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	run(t, testtool.Need(t, "systemd-sysusers", "systemd"), "--root="+tree)
 	uid := ""
 	passwd, _ := os.ReadFile(filepath.Join(tree, "etc/passwd"))
@@ -265,4 +278,81 @@ func systemdTrial(t *testing.T, u *unit) {
 	c = u.powerOn(waitIdle, nil, cycleTimeout)
 	wantBoot(t, c, "B", true, "2.0.0")
 	u.wantVars("after the trial", [3]string{"B", "", ""})
+}
+
+// 10. An update whose lockd never gets healthy, under systemd on both
+// slots: on each trial boot lockd.service fails (lockd exits non-zero
+// when not healthy in time), the trial generator's drop-in reboots
+// (FailureAction=reboot), and the boot script counts the boot; after
+// try_boots of them A boots and lockd reports the rollback.
+func systemdRolledBack(t *testing.T, u *unit) {
+	u = u.b.newUnitWith(t, u.b.a.slots["v1-systemd"])
+	c := u.powerOn(installApprove(u.b.a.bundleNames["v2-unhealthy-systemd"]), nil, 2*cycleTimeout)
+	wantBoot(t, c, "A", false, "1.0.0")
+	wantMarker(t, c, "E2E-INSTALL ", "rc=0")
+	if !strings.Contains(c.console, "The system will reboot now!") {
+		t.Fatalf("logind did not reboot the unit for lockd\n%s", c.console)
+	}
+	u.wantVars("after arming under systemd", [3]string{"A", "B", strconv.Itoa(tryBoots)})
+	for i := 1; i <= tryBoots; i++ {
+		c := u.powerOn("", nil, 2*cycleTimeout)
+		wantBoot(t, c, "B", true, "2.0.0")
+		for _, m := range []string{"lockd.service: Failed with result", "reboot: Restarting system"} {
+			if !strings.Contains(c.console, m) {
+				t.Fatalf("trial boot %d: console lacks %q\n%s", i, m, c.console)
+			}
+		}
+		u.wantVars(fmt.Sprintf("after trial boot %d", i), [3]string{"A", "B", strconv.Itoa(tryBoots - i)})
+	}
+	c = u.powerOn(waitIdle, nil, 2*cycleTimeout)
+	wantBoot(t, c, "A", false, "1.0.0")
+	u.wantVars("after the fallback", [3]string{"A", "", ""})
+	s := c.status(t)
+	want(t, "last error", s.LastError, "update 2.0.0 rolled back after 3 failed boots of slot B")
+	want(t, "slot B", slotInfo(s, "B"), "committed=false state=bad version=2.0.0")
+}
+
+// mergeUsr makes tree a merged-/usr system, as Debian's images and Yocto's
+// with usrmerge are: /bin, /sbin and /lib move into /usr and become links
+// to it. Debian's systemd looks for generators only in
+// /lib/systemd/system-generators, which make install reaches as
+// /usr/lib/systemd/system-generators on such a system only.
+func mergeUsr(t testing.TB, tree string) {
+	t.Helper()
+	for _, d := range []string{"bin", "sbin", "lib"} {
+		top := filepath.Join(tree, d)
+		if fi, err := os.Lstat(top); err != nil || !fi.IsDir() {
+			continue
+		}
+		moveInto(t, top, filepath.Join(tree, "usr", d))
+		if err := os.RemoveAll(top); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("usr/"+d, top); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// moveInto moves the entries of src into dst, merging directories.
+func moveInto(t testing.TB, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+		fi, err := os.Lstat(to)
+		if err == nil && fi.IsDir() && e.IsDir() {
+			moveInto(t, from, to)
+			continue
+		}
+		if err := os.Rename(from, to); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
