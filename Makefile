@@ -244,8 +244,9 @@ test-race: ## every test but the boot-chain rig, with -race
 # The real boot chain (e2e/, README "How we know an update cannot brick the
 # lock"): U-Boot, Debian's arm64 kernel and lockd under qemu-system-aarch64,
 # lockd also on the GPIO uAPI of the kernel's gpio-sim, which the rig builds
-# for that kernel. Assets are cached in .cache/e2e (a cold run fetches ~77 MB
-# of .debs and builds gpio-sim.ko in ~15-25 s).
+# for that kernel, and under Debian's systemd. Assets are cached in
+# .cache/e2e (a cold run fetches ~94 MB of .debs, builds gpio-sim.ko in
+# ~15 s and its images in ~30 s).
 # LOCKD_E2E_VERBOSE=1 logs every console; LOCKD_E2E_KEEP=DIR keeps the disks
 # of failed scenarios. -parallel 16: every scenario waits in the rig's own
 # pacer, which runs one QEMU a core, longest scenario first.
