@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -27,8 +28,9 @@ func (fakeSim) Press(_ context.Context, keys string) error {
 	}
 	return nil
 }
-func (fakeSim) SetDoor(bool)      {}
-func (fakeSim) SetJam(bool) error { return nil }
+func (fakeSim) PressTime(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+func (fakeSim) SetDoor(bool)                  {}
+func (fakeSim) SetJam(bool) error             { return nil }
 
 // fuzzMethod is one of lockd's methods with its in-signature.
 type fuzzMethod struct {

@@ -52,6 +52,9 @@ type Codes interface {
 // strike.
 type Simulator interface {
 	Press(ctx context.Context, keys string) error
+	// PressTime is how long Press takes for n keys when nothing is late:
+	// typing happens in real time.
+	PressTime(n int) time.Duration
 	SetDoor(open bool)
 	SetJam(jam bool) error
 }

@@ -2,6 +2,7 @@ package dbusapi
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -11,7 +12,7 @@ import (
 )
 
 // maxPress bounds Press: a person types a few dozen keys at most; each
-// takes ~130 ms on the simulated keypad, so 32 stay within callTimeout.
+// takes 250 ms on the simulated keypad, so 32 take 8 s.
 const maxPress = 32
 
 // sim1 is io.lockd.Simulator1, exported only with lockd --sim. It drives
@@ -25,9 +26,16 @@ func (m sim1) Press(msg dbus.Message, keys string) *dbus.Error {
 		if keys == "" || len(keys) > maxPress {
 			return invalidArgs("keys: 1 to %d keys", maxPress)
 		}
-		ctx, cancel := context.WithTimeout(ctx, time.Second+time.Duration(len(keys))*200*time.Millisecond)
+		// Typing takes real time (8 s for 32 keys on the simulated
+		// board), more than a call's usual bound; twice that, and 2 s,
+		// stays inside a client's 25 s default.
+		bound := 2*time.Second + 2*m.s.cfg.Sim.PressTime(len(keys))
+		ctx, cancel := context.WithTimeout(m.s.base, bound)
 		defer cancel()
 		if err := m.s.cfg.Sim.Press(ctx, keys); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return dbusError(wire.ErrFailed, "typing %d keys did not finish within %v", len(keys), bound)
+			}
 			if ctx.Err() != nil {
 				return callError(err)
 			}

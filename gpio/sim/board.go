@@ -129,6 +129,9 @@ const (
 	pressGap  = 100 * time.Millisecond
 )
 
+// PressTime is how long Press takes for n keys when nothing is late.
+func (b *Board) PressTime(n int) time.Duration { return time.Duration(n) * (pressHold + pressGap) }
+
 // Press types keys on whichever keypad the board carries, as a person
 // would: through the electrical model, so the real scanner or Wiegand
 // decoder reads them. It returns once the last key is released.
