@@ -22,7 +22,7 @@ type sim1 struct{ s *Service }
 
 // Press types keys on the simulated keypad through the real scanner.
 func (m sim1) Press(msg dbus.Message, keys string) *dbus.Error {
-	return m.s.simulate(msg, "Press", func(ctx context.Context) *dbus.Error {
+	return m.s.simulate(msg, "Press", func(context.Context) *dbus.Error {
 		if keys == "" || len(keys) > maxPress {
 			return invalidArgs("keys: 1 to %d keys", maxPress)
 		}
