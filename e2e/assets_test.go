@@ -444,7 +444,7 @@ func (a *assets) buildBundles(t testing.TB) {
 	type spec struct{ name, variant, compatible string }
 	specs := []spec{{"v2", "v2", compatible}, {"v2-unhealthy", "v2-unhealthy", compatible},
 		{"v2-badkernel", "v2-badkernel", compatible}, {"v2-othermodel", "v2", "lockd,some-other-model"},
-		{"v2-unhealthy-systemd", "v2-unhealthy-systemd", compatible}}
+		{"v2-systemd", "v2-systemd", compatible}, {"v2-unhealthy-systemd", "v2-unhealthy-systemd", compatible}}
 	dir := cached(t, "bundles", h.sum(), func(dir string) {
 		tree := filepath.Join(dir, "tree")
 		os.MkdirAll(tree, 0o755)

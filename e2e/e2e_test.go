@@ -38,7 +38,7 @@ func TestBootChain(t *testing.T) {
 		{12, "6 wrong-model bundle refused", wrongModel},                                                            // 6
 		{5, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 30
 		{11, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                // 14
-		{4, "9 systemd: the shipped units, lockd reboots into the trial through logind", systemdTrial},              // 55-67
+		{4, "9 systemd: the shipped units, lockd reboots into the trial through logind", systemdTrial},              // 85-130
 		{0, "10 systemd: lockd never healthy, FailureAction reboots, rolled back", systemdRolledBack},               // 246
 	}
 	b.pace = newPacer()

@@ -22,10 +22,12 @@ import (
 // QEMU disk names (virtio, not mmc), and its own services: the GPIO
 // board and the script runner.
 
-// systemdVariants are the systemd slots: v1 for slot A, and a v2 whose
-// lockd never gets healthy (no D-Bus policy: it cannot own its name).
+// systemdVariants are the systemd slots: v1 for slot A, a good v2, and a
+// v2 whose lockd never gets healthy (no D-Bus policy: it cannot own its
+// name).
 var systemdVariants = []slotVariant{
 	{name: "v1-systemd", version: "1.0.0"},
+	{name: "v2-systemd", version: "2.0.0"},
 	{name: "v2-unhealthy-systemd", version: "2.0.0", noPolicy: true},
 }
 
@@ -125,6 +127,9 @@ for w in $(cat /proc/cmdline); do
 done
 . /etc/os-release
 echo "E2E-BOOT slot=$slot trial=$trial version=$VERSION_ID init=systemd"
+# What the trial generator made of this boot: reboot on a trial, none
+# otherwise.
+echo "E2E-FAILURE-ACTION $(systemctl show -P FailureAction lockd.service)"
 i=0
 until [ -e /run/e2e-lockd-up ] && lockctl status >/dev/null 2>&1; do
 	i=$((i + 1))
@@ -251,15 +256,17 @@ func installBins(t testing.TB) string {
 // runs as lockd.service with all its hardening on the GPIO board (udev
 // gave group gpio the chip), installs the update and, approved, reboots
 // into the trial through logind, which asks polkitd, which grants it by
-// the shipped rule: no capability, no test hook. U-Boot then boots B (a
-// busybox slot, v2) on trial and lockd there commits.
+// the shipped rule: no capability, no test hook. U-Boot then boots B
+// (v2, systemd too) on trial: the trial generator's drop-in is in force
+// (FailureAction=reboot), lockd gets healthy and commits.
 func systemdTrial(t *testing.T, u *unit) {
 	u = u.b.newUnitWith(t, u.b.a.slots["v1-systemd"])
-	c := u.powerOn(installApprove(u.b.a.bundleNames["v2"]), nil, 2*cycleTimeout)
+	c := u.powerOn(installApprove(u.b.a.bundleNames["v2-systemd"]), nil, 2*cycleTimeout)
 	wantBoot(t, c, "A", false, "1.0.0")
 	if !strings.Contains(c.console, "init=systemd") {
 		t.Fatalf("slot A did not boot systemd\n%s", c.console)
 	}
+	wantMarker(t, c, "E2E-FAILURE-ACTION ", "none")
 	wantMarker(t, c, "E2E-INSTALL ", "rc=0")
 	for _, m := range []string{
 		"Started lockd.service", // the shipped unit, READY=1 from lockd
@@ -275,9 +282,18 @@ func systemdTrial(t *testing.T, u *unit) {
 		t.Fatalf("lockd did not reboot into the trial\n%s", c.console)
 	}
 	u.wantVars("after arming under systemd", [3]string{"A", "B", strconv.Itoa(tryBoots)})
-	c = u.powerOn(waitIdle, nil, cycleTimeout)
+	c = u.powerOn(waitIdle, nil, 2*cycleTimeout)
 	wantBoot(t, c, "B", true, "2.0.0")
+	if !strings.Contains(c.console, "init=systemd") {
+		t.Fatalf("slot B did not boot systemd\n%s", c.console)
+	}
+	wantMarker(t, c, "E2E-FAILURE-ACTION ", "reboot")
 	u.wantVars("after the trial", [3]string{"B", "", ""})
+	s := c.status(t)
+	want(t, "slot B", slotInfo(s, "B"), "committed=true state=good version=2.0.0")
+	if strings.Contains(c.console, "lockd.service: Failed with result") {
+		t.Fatalf("lockd.service failed on the good trial\n%s", c.console)
+	}
 }
 
 // 10. An update whose lockd never gets healthy, under systemd on both
