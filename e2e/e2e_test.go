@@ -30,16 +30,16 @@ func TestBootChain(t *testing.T) {
 		name string
 		fn   func(t *testing.T, u *unit)
 	}{
-		{2, "1 good update commits", goodUpdate}, // 44, then 5b: 17-24 each
-		{1, "2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }}, // 57
+		{3, "1 good update commits", goodUpdate}, // 45, then 5b: 17-24 each
+		{2, "2 lockd never healthy: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-unhealthy") }}, // 57
 		{10, "3 kernel cannot boot: rolled back", func(t *testing.T, u *unit) { rolledBack(t, u, "v2-badkernel") }}, // 26
-		{3, "4 power cut during install", cutDuringInstall},                                                         // 53
+		{4, "4 power cut during install", cutDuringInstall},                                                         // 53
 		{6, "5a power cut right after arming", cutAfterArming},                                                      // 33
 		{12, "6 wrong-model bundle refused", wrongModel},                                                            // 6
 		{5, "7 GPIO uAPI: Wiegand code, wrong code, door guard, jam", gpioWiegand},                                  // 30
 		{11, "8 GPIO uAPI: a held pin, a matrix column", gpioMatrix},                                                // 14
-		{4, "9 systemd: the shipped units, lockd reboots into the trial through logind", systemdTrial},              // 85-130
-		{0, "10 systemd: lockd never healthy, FailureAction reboots, rolled back", systemdRolledBack},               // 246
+		{1, "9 systemd: the shipped units, lockd reboots into the trial through logind", systemdTrial},              // 130-141
+		{0, "10 systemd: lockd never healthy, FailureAction reboots, rolled back", systemdRolledBack},               // 241-246
 	}
 	b.pace = newPacer()
 	for _, sc := range scenarios {
