@@ -44,8 +44,10 @@ func installBench(ctx context.Context, bin string, runs, presses int) error {
 			return err
 		}
 	}
-	if err := adaptiveBench(ctx, bin, lockctl, 512, runs); err != nil {
-		return err
+	for _, p := range changePatterns {
+		if err := adaptiveBench(ctx, bin, lockctl, 512, runs, p); err != nil {
+			return err
+		}
 	}
 	return installLatency(ctx, bin, presses)
 }

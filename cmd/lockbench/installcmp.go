@@ -191,17 +191,33 @@ func fileSize(p string) int64 {
 	return fi.Size()
 }
 
-// deriveImage writes dst: src with every 20th run of 4 blocks, from
-// block at, replaced by random bytes — 5 % of the blocks changed, in
-// runs, as an update changes files.
-func deriveImage(src, dst string, at int, seed uint64) error {
+// changePattern is how an update's changed blocks lie in the image: runs
+// of run blocks, one run every every blocks (5 % when every is 20 runs).
+type changePattern struct {
+	name       string
+	run, every int
+}
+
+// changePatterns are the two the adaptive bench measures, both 5 % of the
+// blocks: spread (16 KiB changed every 320 KiB, so nearly every 256 KiB
+// chunk of the bundle holds a change: the worst case for reading the
+// bundle) and clustered (1 MiB changed every 20 MiB, as whole files of an
+// image change: a binary, a library).
+var changePatterns = []changePattern{
+	{"spread", 4, 80},
+	{"clustered", 256, 5120},
+}
+
+// deriveImage writes dst: src with a run of p.run blocks in every
+// p.every, from block at, replaced by random bytes.
+func deriveImage(src, dst string, p changePattern, at int, seed uint64) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(seed, 14))
-	for off := at * 4096; off < len(b); off += 80 * 4096 {
-		for i := off; i < min(off+4*4096, len(b)); i++ {
+	for off := at * 4096; off < len(b); off += p.every * 4096 {
+		for i := off; i < min(off+p.run*4096, len(b)); i++ {
 			b[i] = byte(rng.Uint32())
 		}
 	}
@@ -220,17 +236,18 @@ func copyInto(img, dev string) error {
 // and v2 changes 5 % of v1's blocks (v0 another 5 %). Interleaved with a
 // full install of the same v2 bundle into empty slots, it reports the
 // bytes written and read from the bundle, and the time of each.
-func adaptiveBench(ctx context.Context, bin, lockctl string, mib, runs int) error {
+func adaptiveBench(ctx context.Context, bin, lockctl string, mib, runs int, p changePattern) error {
 	u, err := newBenchUnit(ctx, bin, mib)
 	if err != nil {
 		return err
 	}
 	defer u.close()
 	v0, v2 := filepath.Join(u.dir, "v0.img"), filepath.Join(u.dir, "v2.img")
-	if err := deriveImage(u.img, v0, 40, 1); err != nil {
+	// v0's changes lie halfway between v2's.
+	if err := deriveImage(u.img, v0, p, p.every/2, 1); err != nil {
 		return err
 	}
-	if err := deriveImage(u.img, v2, 0, 2); err != nil {
+	if err := deriveImage(u.img, v2, p, 0, 2); err != nil {
 		return err
 	}
 	b2 := filepath.Join(u.dir, "v2.lockd")
@@ -288,7 +305,8 @@ func adaptiveBench(ctx context.Context, bin, lockctl string, mib, runs int) erro
 	}
 	size := uint64(mib) << 20
 	a := aw[len(aw)-1]
-	fmt.Printf("adaptive install, %d MiB image, 5 %% of v1's blocks changed, slot B holding v0 (another 5 %%), %d interleaved rounds:\n", mib, runs)
+	fmt.Printf("adaptive install, %d MiB image, 5 %% of v1's blocks changed (%s: runs of %d KiB every %d KiB), slot B holding v0 (another 5 %%), %d interleaved rounds:\n",
+		mib, p.name, p.run*4, p.every*4, runs)
 	fmt.Printf("  adaptive (%s): %s, written to the slot %d bytes (%.1f %% of the image), read from the bundle %d bytes (%.1f %%); scan %v, decode %v, write %v, fdatasync %v, read-back %v\n",
 		a.mode, spread(adaptive), a.bytes, 100*float64(a.bytes)/float64(size), a.bundleRead, 100*float64(a.bundleRead)/float64(size),
 		a.scan.Round(time.Millisecond), a.decode.Round(time.Millisecond), a.write.Round(time.Millisecond), a.sync.Round(time.Millisecond), a.back.Round(time.Millisecond))
