@@ -178,8 +178,11 @@ func installSize(ctx context.Context, bin, lockctl string, mib, runs int) error 
 		logs[0].mode, pick(func(w written) time.Duration { return w.decode }), pick(func(w written) time.Duration { return w.write }),
 		pick(func(w written) time.Duration { return w.sync }), pick(func(w written) time.Duration { return w.back }),
 		pick(func(w written) time.Duration { return w.total }), median(ours).Round(time.Millisecond))
-	fmt.Printf("  bundle: lockd %d bytes, rauc %d bytes (%.3fx); written to the slot per install (flash wear): lockd %d bytes, read from the bundle %d; lockd peak RSS (VmHWM) %s\n",
-		lb, rb, float64(lb)/float64(rb), logs[0].bytes, logs[0].bundleRead, hwm)
+	ra := fileSize(u.rauc.adaptiveBundle)
+	fmt.Printf("  bundle: lockd %d bytes (indexed: adaptive and streamable); rauc plain %d bytes (%.3fx), rauc verity with block-hash-index (its adaptive bundle) %d bytes (%.3fx)\n",
+		lb, rb, float64(lb)/float64(rb), ra, float64(lb)/float64(ra))
+	fmt.Printf("  written to the slot per install (flash wear): lockd %d bytes, read from the bundle %d; lockd peak RSS (VmHWM) %s\n",
+		logs[0].bytes, logs[0].bundleRead, hwm)
 	return nil
 }
 

@@ -16,11 +16,14 @@ import (
 // a benchUnit: a self-signed certificate, a plain bundle of the same
 // image (squashfs, mksquashfs's default gzip), a system.conf with
 // bootloader=noop and the two raw slots, and `rauc service` on a private
-// bus of its own, booted from slot A.
+// bus of its own, booted from slot A. It also makes, for its size only,
+// the bundle RAUC needs for what every lockd bundle can do (adaptive
+// installs, streaming): format=verity with adaptive=block-hash-index.
 type raucUnit struct {
-	dir, bundle string
-	env         []string
-	stop        func()
+	dir, bundle    string
+	adaptiveBundle string
+	env            []string
+	stop           func()
 }
 
 // raucTools are what the RAUC comparison needs (make deps installs them).
@@ -37,21 +40,30 @@ func newRaucUnit(ctx context.Context, dir, img string, slots [2]string) (*raucUn
 	if err := os.Link(img, filepath.Join(content, "rootfs.img")); err != nil {
 		return nil, err
 	}
-	manifest := "[update]\ncompatible=" + benchCompatible + "\nversion=2.0.0\n\n[image.rootfs]\nfilename=rootfs.img\n"
-	if err := os.WriteFile(filepath.Join(content, "manifest.raucm"), []byte(manifest), 0o600); err != nil {
-		return nil, err
-	}
 	cert, key := filepath.Join(r.dir, "cert.pem"), filepath.Join(r.dir, "key.pem")
 	r.bundle = filepath.Join(r.dir, "update.raucb")
-	for _, args := range [][]string{
-		{"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=lockbench"},
-		{"rauc", "bundle", "--cert", cert, "--key", key, content, r.bundle},
+	r.adaptiveBundle = filepath.Join(r.dir, "adaptive.raucb")
+	manifest := "[update]\ncompatible=" + benchCompatible + "\nversion=2.0.0\n\n[image.rootfs]\nfilename=rootfs.img\n"
+	for _, step := range []struct {
+		manifest string   // written first, when not ""
+		args     []string // then run
+	}{
+		{"", []string{"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=lockbench"}},
+		{manifest, []string{"rauc", "bundle", "--cert", cert, "--key", key, content, r.bundle}},
+		{strings.Replace(manifest, "[image.rootfs]", "[bundle]\nformat=verity\n\n[image.rootfs]", 1) + "adaptive=block-hash-index\n",
+			[]string{"rauc", "bundle", "--cert", cert, "--key", key, content, r.adaptiveBundle}},
 	} {
-		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		if step.manifest != "" {
+			if err := os.WriteFile(filepath.Join(content, "manifest.raucm"), []byte(step.manifest), 0o600); err != nil {
+				return nil, err
+			}
+		}
+		if out, err := exec.CommandContext(ctx, step.args[0], step.args[1:]...).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s: %v\n%s", strings.Join(step.args, " "), err, out)
 		}
 	}
 	os.Remove(filepath.Join(content, "rootfs.img"))
+	os.Remove(filepath.Join(content, "rootfs.img.block-hash-index"))
 	conf := filepath.Join(r.dir, "system.conf")
 	sys := fmt.Sprintf("[system]\ncompatible=%s\nbootloader=noop\n\n[keyring]\npath=%s\n\n"+
 		"[slot.rootfs.0]\ndevice=%s\ntype=raw\nbootname=A\n\n[slot.rootfs.1]\ndevice=%s\ntype=raw\nbootname=B\n",
