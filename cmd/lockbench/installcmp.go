@@ -196,19 +196,23 @@ func fileSize(p string) int64 {
 
 // changePattern is how an update's changed blocks lie in the image: runs
 // of run blocks, one run every every blocks (5 % when every is 20 runs).
+// sameInB puts v1 in slot B too (the first update after the factory
+// wrote both slots) instead of v0, the version before last.
 type changePattern struct {
 	name       string
 	run, every int
+	sameInB    bool
 }
 
-// changePatterns are the two the adaptive bench measures, both 5 % of the
+// changePatterns are what the adaptive bench measures, all 5 % of the
 // blocks: spread (16 KiB changed every 320 KiB, so nearly every 256 KiB
 // chunk of the bundle holds a change: the worst case for reading the
 // bundle) and clustered (1 MiB changed every 20 MiB, as whole files of an
 // image change: a binary, a library).
 var changePatterns = []changePattern{
-	{"spread", 4, 80},
-	{"clustered", 256, 5120},
+	{"spread", 4, 80, false},
+	{"clustered", 256, 5120, false},
+	{"clustered", 256, 5120, true},
 }
 
 // deriveImage writes dst: src with a run of p.run blocks in every
@@ -235,8 +239,8 @@ func copyInto(img, dev string) error {
 	return nil
 }
 
-// adaptiveBench: slot A runs v1, slot B holds v0 (the version before),
-// and v2 changes 5 % of v1's blocks (v0 another 5 %). Interleaved with a
+// adaptiveBench: slot A runs v1, slot B holds v0 (the version before;
+// v1 with p.sameInB), and v2 changes 5 % of v1's blocks (v0 another 5 %). Interleaved with a
 // full install of the same v2 bundle into empty slots, it reports the
 // bytes written and read from the bundle, and the time of each.
 func adaptiveBench(ctx context.Context, bin, lockctl string, mib, runs int, p changePattern) error {
@@ -299,7 +303,11 @@ func adaptiveBench(ctx context.Context, bin, lockctl string, mib, runs int, p ch
 		if err := copyInto(u.img, u.slots[0]); err != nil {
 			return err
 		}
-		if err := copyInto(v0, u.slots[1]); err != nil {
+		inB := v0
+		if p.sameInB {
+			inB = u.img
+		}
+		if err := copyInto(inB, u.slots[1]); err != nil {
 			return err
 		}
 		if err := one(&adaptive, &aw); err != nil {
@@ -308,8 +316,12 @@ func adaptiveBench(ctx context.Context, bin, lockctl string, mib, runs int, p ch
 	}
 	size := uint64(mib) << 20
 	a := aw[len(aw)-1]
-	fmt.Printf("adaptive install, %d MiB image, 5 %% of v1's blocks changed (%s: runs of %d KiB every %d KiB), slot B holding v0 (another 5 %%), %d interleaved rounds:\n",
-		mib, p.name, p.run*4, p.every*4, runs)
+	inB := "v0 (another 5 %)"
+	if p.sameInB {
+		inB = "v1 too"
+	}
+	fmt.Printf("adaptive install, %d MiB image, 5 %% of v1's blocks changed (%s: runs of %d KiB every %d KiB), slot B holding %s, %d interleaved rounds:\n",
+		mib, p.name, p.run*4, p.every*4, inB, runs)
 	fmt.Printf("  adaptive (%s): %s, written to the slot %d bytes (%.1f %% of the image), read from the bundle %d bytes (%.1f %%); scan %v, decode %v, write %v, fdatasync %v, read-back %v\n",
 		a.mode, spread(adaptive), a.bytes, 100*float64(a.bytes)/float64(size), a.bundleRead, 100*float64(a.bundleRead)/float64(size),
 		a.scan.Round(time.Millisecond), a.decode.Round(time.Millisecond), a.write.Round(time.Millisecond), a.sync.Round(time.Millisecond), a.back.Round(time.Millisecond))
