@@ -21,7 +21,7 @@ SRC_URI = "${LOCKD_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
 # yocto/layer_test.go checks that this commit holds every file
 # do_install takes from systemd/, docs/ and the top directory, and the
 # go.sum the .inc was made from.
-SRCREV = "8f96b4c1a8ee6675ee00958396da77b65aaf56f3"
+SRCREV = "8bd05deb8098262ba15dc1f83075b1e4872e9cb5"
 PV = "0.0+git"
 
 # The Go modules (gomod:// SRC_URI lines, appended with +=) and their
