@@ -5,10 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
+
+	"lockd.dev/lockd/internal/credfile"
 )
 
 // TokenCredential is the name lockd.service loads the token file as
@@ -23,25 +22,7 @@ const TokenCredential = "hawkbit-token"
 // "GatewayToken ", else "TargetToken " and the line. The token is never
 // in an error.
 func ReadToken(path, credsDir string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("hawkbit: token_file: %w", err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("hawkbit: token_file %s is not a regular file", path)
-	}
-	if st.Uid != 0 || fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("hawkbit: token_file %s is owner %d mode %04o: it must be root's and readable by root only (chown root %s; chmod 0600 %s)",
-			path, st.Uid, fi.Mode().Perm(), path, path)
-	}
-	read := path
-	if credsDir != "" {
-		if p := filepath.Join(credsDir, TokenCredential); fileExists(p) {
-			read = p
-		}
-	}
-	b, err := os.ReadFile(read)
+	b, err := credfile.Read(path, credsDir, TokenCredential)
 	if err != nil {
 		return "", fmt.Errorf("hawkbit: token_file: %w", err)
 	}
@@ -56,11 +37,6 @@ func ReadToken(path, credsDir string) (string, error) {
 		return "", fmt.Errorf("hawkbit: token_file %s: want a token, or TargetToken or GatewayToken and the token", path)
 	}
 	return "TargetToken " + line, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // ControllerID is a unit's default controller id: "lockd-" and 16 hex

@@ -5,12 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 func TestReadToken(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root: the token file must be root's")
-	}
+	testtool.NeedRoot(t, "the token file must be root's: this test makes one")
 	dir := t.TempDir()
 	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)

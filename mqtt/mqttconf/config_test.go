@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lockd.dev/lockd/internal/testtool"
 )
 
 func TestParse(t *testing.T) {
@@ -84,9 +86,7 @@ func TestNodeID(t *testing.T) {
 }
 
 func TestLoadCredentials(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the credentials file must be root's: this test creates one, so it needs root")
-	}
+	testtool.NeedRoot(t, "the credentials file must be root's: this test creates one")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "creds")
 	write := func(body string, mode os.FileMode) {

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"syscall"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"lockd.dev/lockd/internal/credfile"
 )
 
 // Credentials is the credentials file: the broker login and the remote
@@ -33,27 +32,12 @@ const CredentialName = "mqtt-credentials"
 // can read has leaked the broker password and the PIN digest already,
 // and lockd-mqtt refuses to pretend otherwise.
 func LoadCredentials(path, credsDir string) (Credentials, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+	b, err := credfile.Read(path, credsDir, CredentialName)
+	switch {
+	case credfile.IsNotExist(err):
 		return Credentials{}, fmt.Errorf("mqttconf: credentials: %w (create it: install -m 0600 -o root /dev/null %s, then add username and password)", err, path)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || !fi.Mode().IsRegular() {
-		return Credentials{}, fmt.Errorf("mqttconf: credentials: %s is not a regular file", path)
-	}
-	if st.Uid != 0 || fi.Mode().Perm()&0o077 != 0 {
-		return Credentials{}, fmt.Errorf("mqttconf: credentials: %s is owner %d mode %04o: it must be root's and readable by root only "+
-			"(chown root %s; chmod 0600 %s); refusing to start", path, st.Uid, fi.Mode().Perm(), path, path)
-	}
-	read := path
-	if credsDir != "" {
-		if p := filepath.Join(credsDir, CredentialName); exists(p) {
-			read = p
-		}
-	}
-	b, err := os.ReadFile(read)
-	if err != nil {
-		return Credentials{}, fmt.Errorf("mqttconf: credentials: %w", err)
+	case err != nil:
+		return Credentials{}, fmt.Errorf("mqttconf: credentials: %w; refusing to start", err)
 	}
 	var c Credentials
 	dec := toml.NewDecoder(bytes.NewReader(b))
@@ -70,9 +54,4 @@ func LoadCredentials(path, credsDir string) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("mqttconf: credentials: %s: username and password are required", path)
 	}
 	return c, nil
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
