@@ -10,6 +10,7 @@ import (
 	"lockd.dev/lockd/hawkbit/ddi"
 	"lockd.dev/lockd/updater"
 	"lockd.dev/lockd/updater/bundle"
+	"lockd.dev/lockd/updater/httpsource"
 )
 
 // deploymentStep reads the deployment the server offers, if any, and
@@ -149,7 +150,7 @@ func (c *Client) install(ctx context.Context, link string, d ddi.DeploymentBase)
 	c.progress = -1
 	c.save()
 	c.mu.Unlock()
-	_ = c.proceeding(ctx, ddi.ExecDownload, fmt.Sprintf("downloading and installing %s (attempt %d)", redactURL(href), attempt))
+	_ = c.proceeding(ctx, ddi.ExecDownload, fmt.Sprintf("downloading and installing %s (attempt %d)", httpsource.Redact(href), attempt))
 	// The token goes with the download only to the DDI server itself.
 	var header http.Header
 	if _, err := c.sameOrigin(href); err == nil && c.cfg.Authorization != "" {

@@ -12,6 +12,7 @@ import (
 
 	"lockd.dev/lockd/hawkbit/ddi"
 	"lockd.dev/lockd/internal/retry"
+	"lockd.dev/lockd/updater/httpsource"
 )
 
 // requestTimeout bounds one DDI request, body included.
@@ -35,7 +36,7 @@ func (e *httpError) Error() string {
 func (c *Client) sameOrigin(link string) (*url.URL, error) {
 	u, err := url.Parse(link)
 	if err != nil || u.Scheme != c.orig.Scheme || u.Host != c.orig.Host || u.User != nil {
-		return nil, fmt.Errorf("hawkbit: the server links to %q, off %s://%s: not followed", redactURL(link), c.orig.Scheme, c.orig.Host)
+		return nil, fmt.Errorf("hawkbit: the server links to %q, off %s://%s: not followed", httpsource.Redact(link), c.orig.Scheme, c.orig.Host)
 	}
 	return u, nil
 }
@@ -72,7 +73,7 @@ func (c *Client) do(ctx context.Context, method, link string, body []byte, out a
 	if c.cfg.Authorization != "" {
 		req.Header.Set("Authorization", c.cfg.Authorization)
 	}
-	what := redactURL(u.Path)
+	what := httpsource.Redact(u.Path)
 	resp, err := c.cfg.Client.Do(req)
 	if err != nil {
 		return fmt.Errorf("hawkbit: %s %s: %w", method, what, err)
@@ -94,14 +95,4 @@ func (c *Client) do(ctx context.Context, method, link string, body []byte, out a
 		return fmt.Errorf("hawkbit: %s %s: %w", method, what, err)
 	}
 	return nil
-}
-
-// redactURL drops a link's query and user info from logs and errors.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

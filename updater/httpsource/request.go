@@ -86,7 +86,7 @@ func (s *Source) accept(resp *http.Response, off int64) (int64, error) {
 		return 0, fmt.Errorf("httpsource: asked for the bytes %s, the server sent the whole file (it ignores Range, or the file changed): not starting over", where)
 	case code == http.StatusNotFound || code == http.StatusGone:
 		if first {
-			return 0, fmt.Errorf("httpsource: %s: %s", redact(s.url), resp.Status)
+			return 0, fmt.Errorf("httpsource: %s: %s", Redact(s.url), resp.Status)
 		}
 		return 0, fmt.Errorf("httpsource: resuming %s: %s: the bundle is gone from the server", where, resp.Status)
 	case code == http.StatusRequestedRangeNotSatisfiable:

@@ -114,7 +114,7 @@ type Source struct {
 func Open(ctx context.Context, rawURL string, cfg Config) (*Source, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("httpsource: %q is not an http:// or https:// URL", redact(rawURL))
+		return nil, fmt.Errorf("httpsource: %q is not an http:// or https:// URL", Redact(rawURL))
 	}
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(ctx)
@@ -271,7 +271,7 @@ func (s *Source) pause(err error) error {
 		wait = t.retryAfter
 	}
 	s.failures++
-	s.cfg.Log.Warn("httpsource: download interrupted; resuming", "url", redact(s.url), "at", s.pos, "err", t.err, "wait", wait, "failures", s.failures)
+	s.cfg.Log.Warn("httpsource: download interrupted; resuming", "url", Redact(s.url), "at", s.pos, "err", t.err, "wait", wait, "failures", s.failures)
 	if retry.Sleep(s.ctx, s.cfg.Clock, wait) != nil {
 		return fmt.Errorf("httpsource: download ended: %w", context.Cause(s.ctx))
 	}
@@ -290,9 +290,9 @@ func (e *transientError) Unwrap() error { return e.err }
 
 func transient(err error) error { return &transientError{err: err} }
 
-// redact drops a URL's query and user info from logs and errors: a
+// Redact drops a URL's query and user info for logs and errors: a
 // download link may carry a token in them.
-func redact(raw string) string {
+func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
