@@ -1,6 +1,8 @@
 package dbusapi
 
 import (
+	"context"
+
 	"github.com/godbus/dbus/v5"
 )
 
@@ -40,4 +42,20 @@ func (s *Service) begin(msg dbus.Message) (dbus.Sender, *dbus.Error) {
 		return "", invalidArgs("%s takes (%s), not (%s)", member, want, got)
 	}
 	return dbus.Sender(sender), nil
+}
+
+// beginChange checks a change's signature and caller (authorize) and
+// returns the call's context and the caller's uid.
+func (s *Service) beginChange(msg dbus.Message, method string) (context.Context, context.CancelFunc, int, *dbus.Error) {
+	sender, derr := s.begin(msg)
+	if derr != nil {
+		return nil, nil, 0, derr
+	}
+	ctx, cancel := s.callContext()
+	uid, derr := s.authorize(ctx, sender, method)
+	if derr != nil {
+		cancel()
+		return nil, nil, 0, derr
+	}
+	return ctx, cancel, uid, nil
 }

@@ -114,16 +114,11 @@ func (s *Service) change(msg dbus.Message, method string, fn func(context.Contex
 
 // changeIn is change for a method of iface.
 func (s *Service) changeIn(msg dbus.Message, iface, method string, fn func(context.Context) (codes.AuditEvent, *dbus.Error)) *dbus.Error {
-	sender, derr := s.begin(msg)
+	ctx, cancel, uid, derr := s.beginChange(msg, iface+"."+method)
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, iface+"."+method)
-	if derr != nil {
-		return derr
-	}
 	if s.cfg.Codes == nil {
 		return errStoreUnavailable
 	}

@@ -26,16 +26,11 @@ func (l lock1) Unlock(msg dbus.Message) *dbus.Error {
 }
 
 func (s *Service) move(msg dbus.Message, method string, fn func(context.Context, string, int) error) *dbus.Error {
-	sender, derr := s.begin(msg)
+	ctx, cancel, uid, derr := s.beginChange(msg, method)
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, method)
-	if derr != nil {
-		return derr
-	}
 	if err := fn(ctx, lock.SourceDBus, uid); err != nil {
 		return lockError(err)
 	}

@@ -49,16 +49,11 @@ func (l lock1) AcknowledgeAlarm(msg dbus.Message, alarm string) *dbus.Error {
 // modeCall authorises a caller before it looks at the argument, so an
 // unprivileged caller learns nothing from the reply.
 func (s *Service) modeCall(msg dbus.Message, method string, fn func(context.Context, ModeControl, int) error) *dbus.Error {
-	sender, derr := s.begin(msg)
+	ctx, cancel, uid, derr := s.beginChange(msg, wire.Lock1+"."+method)
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, wire.Lock1+"."+method)
-	if derr != nil {
-		return derr
-	}
 	mc, ok := s.cfg.Lock.(ModeControl)
 	if !ok {
 		return dbusError(wire.ErrUnavailable, "this lock has no operating modes or alarms")

@@ -64,15 +64,11 @@ func (m sim1) SetJam(msg dbus.Message, jammed bool) *dbus.Error {
 }
 
 func (s *Service) simulate(msg dbus.Message, method string, fn func(context.Context) *dbus.Error) *dbus.Error {
-	sender, derr := s.begin(msg)
+	ctx, cancel, _, derr := s.beginChange(msg, wire.Simulator1+"."+method)
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	if _, derr := s.authorize(ctx, sender, wire.Simulator1+"."+method); derr != nil {
-		return derr
-	}
 	return fn(ctx)
 }
 

@@ -60,16 +60,11 @@ func (s *Service) install(msg dbus.Message, method string, fd dbus.UnixFD, optio
 			f.Close()
 		}
 	}()
-	sender, derr := s.begin(msg)
+	ctx, cancel, uid, derr := s.beginChange(msg, wire.Update1+"."+method)
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, wire.Update1+"."+method)
-	if derr != nil {
-		return derr
-	}
 	if f == nil {
 		return invalidArgs("bundle_fd: no file descriptor came with the call")
 	}
@@ -111,16 +106,11 @@ func (s *Service) runInstall(ctx context.Context, e codes.AuditEvent, install fu
 
 // decide runs Approve and Reject, audited with the update they concern.
 func (s *Service) decide(msg dbus.Message, method, kind string, fn func(context.Context) error) *dbus.Error {
-	sender, derr := s.begin(msg)
+	ctx, cancel, uid, derr := s.beginChange(msg, wire.Update1+"."+method)
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, wire.Update1+"."+method)
-	if derr != nil {
-		return derr
-	}
 	e := codes.AuditEvent{Kind: kind, Source: lock.SourceDBus, UID: uid}
 	if p := s.cfg.Updater.Status().Pending; p != nil {
 		e.Details = map[string]string{wire.KeyVersion: p.Version, wire.KeyBootSlot: string(p.Slot)}

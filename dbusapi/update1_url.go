@@ -23,16 +23,11 @@ const maxURL = 2048
 // password: it is audited and logged.
 func (u update1) InstallFromURL(msg dbus.Message, rawURL string, options map[string]dbus.Variant) *dbus.Error {
 	s := u.s
-	sender, derr := s.begin(msg)
+	ctx, cancel, uid, derr := s.beginChange(msg, wire.Update1+".InstallFromURL")
 	if derr != nil {
 		return derr
 	}
-	ctx, cancel := s.callContext()
 	defer cancel()
-	uid, derr := s.authorize(ctx, sender, wire.Update1+".InstallFromURL")
-	if derr != nil {
-		return derr
-	}
 	if derr := checkBundleURL(rawURL); derr != nil {
 		return derr
 	}
