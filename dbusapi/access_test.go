@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"lockd.dev/lockd/dbusapi"
 	"lockd.dev/lockd/dbusapi/wire"
 	"lockd.dev/lockd/internal/dbustest"
 	"lockd.dev/lockd/lock"
@@ -25,6 +26,32 @@ type mutator struct {
 }
 
 func (m mutator) String() string { return m.iface + "." + m.method }
+
+// TestEveryMethodIsGated: every method lockd exports has a test that
+// shows a caller without the right is refused by lockd itself: the reads
+// in TestLockdChecksReads, the changes in mutators (TestLockdChecksItself)
+// and Update1's in TestUpdateDenied and TestInstallFromURLDenied. A new
+// method fails here until it joins one of them.
+func TestEveryMethodIsGated(t *testing.T) {
+	gated := map[string]bool{}
+	for _, m := range mutators(1) {
+		gated[m.iface+"."+m.method] = true
+	}
+	for _, m := range []string{wire.Codes1 + ".List", wire.Codes1 + ".Log", wire.Users1 + ".ListUsers",
+		wire.Update1 + ".Install", wire.Update1 + ".InstallWithOptions", wire.Update1 + ".Approve",
+		wire.Update1 + ".Reject", wire.Update1 + ".InstallFromURL"} {
+		gated[m] = true
+	}
+	names := dbusapi.MethodNames()
+	if len(names) < len(gated) {
+		t.Fatalf("%d methods exported, %d gated: a gated method is gone", len(names), len(gated))
+	}
+	for _, name := range names {
+		if !gated[name] {
+			t.Errorf("%s: no test shows lockd refusing it to a caller without the right", name)
+		}
+	}
+}
 
 // mutators returns every method that changes anything; id is an existing
 // user code.

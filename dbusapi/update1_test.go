@@ -164,6 +164,7 @@ func TestUpdateDenied(t *testing.T) {
 	r.Close()
 	errs := []*dbus.Error{
 		update1{s}.Install(message(wire.Update1, "Install", fd), fd),
+		update1{s}.InstallWithOptions(message(wire.Update1, "InstallWithOptions", fd, map[string]dbus.Variant{}), fd, map[string]dbus.Variant{}),
 		update1{s}.Approve(message(wire.Update1, "Approve")),
 		update1{s}.Reject(message(wire.Update1, "Reject")),
 	}
@@ -185,7 +186,7 @@ func TestUpdateDenied(t *testing.T) {
 		}
 		reasons = append(reasons, e.Reason)
 	}
-	want := []string{wire.Update1 + ".Install", wire.Update1 + ".Approve", wire.Update1 + ".Reject"}
+	want := []string{wire.Update1 + ".Install", wire.Update1 + ".InstallWithOptions", wire.Update1 + ".Approve", wire.Update1 + ".Reject"}
 	if diff := cmp.Diff(want, reasons); diff != "" {
 		t.Errorf("denials audited (-want +got):\n%s", diff)
 	}
